@@ -1,0 +1,180 @@
+/**
+ * Every error awaitress throws on purpose, in one file, under one base class.
+ *
+ * Argument errors use the built-in `TypeError` / `RangeError` (the JavaScript convention);
+ * everything that is about the state of a task, a queue or a primitive is an
+ * {@link AwaitressError} subclass named after its asyncio counterpart.
+ */
+
+/** Describes a value for an error message: "`-1` (number)", "a Promise", "`undefined`". */
+export function describe(value: unknown): string {
+  if (value === null) return "`null`";
+  if (value === undefined) return "`undefined`";
+  if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
+  if (typeof value === "object") {
+    if (typeof (value as { then?: unknown }).then === "function") return "a Promise (an already started operation)";
+    const name = (value as object).constructor?.name;
+    return name ? `an object (${name})` : "an object";
+  }
+  if (typeof value === "string") return `${JSON.stringify(value)} (string)`;
+  return `\`${String(value)}\` (${typeof value})`;
+}
+
+/**
+ * Base class of every error awaitress defines, so `catch (e) { if (e instanceof AwaitressError) }`
+ * tells library errors from the program's own.
+ */
+export class AwaitressError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Thrown at the await point of a task that was cancelled (asyncio's `CancelledError`).
+ *
+ * asyncio makes it a `BaseException` so `except Exception` does not swallow it. JavaScript has no
+ * such hierarchy: a bare `catch` catches it. Use {@link isCancelled} in a `catch` that should not
+ * swallow cancellation, and rethrow.
+ *
+ * @example
+ * try { await sleep(10) } catch (e) { if (isCancelled(e)) throw e; console.error(e) }
+ */
+export class CancelledError extends AwaitressError {
+  /** The value given to `task.cancel(reason)`, or `undefined`. */
+  readonly reason: unknown;
+  constructor(reason?: unknown, options?: ErrorOptions) {
+    super(reason === undefined || reason === null ? "the task was cancelled" : String(reason), options);
+    this.reason = reason ?? undefined;
+  }
+}
+
+/** True when `e` is a {@link CancelledError}: use it in a `catch` to let cancellation through. */
+export function isCancelled(e: unknown): e is CancelledError {
+  return e instanceof CancelledError;
+}
+
+/** Rethrows `e` when it is a {@link CancelledError}; does nothing otherwise. */
+export function rethrowIfCancelled(e: unknown): void {
+  if (e instanceof CancelledError) throw e;
+}
+
+/**
+ * A deadline passed (`timeout`, `timeoutAt`, `waitFor`, `wait`'s callers). Its `cause` is the
+ * {@link CancelledError} the deadline delivered to the task, as in Python 3.11+.
+ */
+export class TimeoutError extends AwaitressError {}
+
+/**
+ * An operation was called in a state that does not allow it: `result()` before a future is done,
+ * `setResult()` twice, a task group used after it closed, a lock released while unlocked,
+ * `taskDone()` called too often.
+ */
+export class InvalidStateError extends AwaitressError {}
+
+type ErrorClass = abstract new (...args: never[]) => unknown;
+type Matcher = ErrorClass | readonly ErrorClass[] | ((error: unknown) => boolean);
+
+function toPredicate(matcher: Matcher): (error: unknown) => boolean {
+  if (Array.isArray(matcher)) {
+    const classes = matcher as readonly ErrorClass[];
+    return (e) => classes.some((c) => e instanceof c);
+  }
+  if (typeof matcher === "function" && matcher.prototype !== undefined && isErrorClass(matcher)) {
+    const cls = matcher as ErrorClass;
+    return (e) => e instanceof cls;
+  }
+  return matcher as (error: unknown) => boolean;
+}
+
+function isErrorClass(f: unknown): boolean {
+  if (typeof f !== "function") return false;
+  const proto = (f as { prototype?: unknown }).prototype;
+  return proto === Error.prototype || proto instanceof Error;
+}
+
+/**
+ * Several errors raised together (Python 3.11's `ExceptionGroup`), as thrown by a task group.
+ * Extends `AggregateError`, so `errors` holds the same list as `exceptions`.
+ *
+ * `split` and `subgroup` take an error class, a list of classes or a predicate, and keep the
+ * nesting of groups, as Python's do. They are the `except*` of TypeScript.
+ *
+ * @example
+ * try { await taskGroup(async (tg) => { ... }) } catch (e) {
+ *   if (!(e instanceof ExceptionGroup)) throw e;
+ *   const [timeouts, rest] = e.split(TimeoutError);
+ *   if (rest) throw rest;
+ * }
+ */
+export class ExceptionGroup extends AggregateError {
+  readonly exceptions: readonly unknown[];
+  constructor(message: string, exceptions: readonly unknown[]) {
+    if (typeof message !== "string") {
+      throw new TypeError(`ExceptionGroup expects a message string first, got ${describe(message)}`);
+    }
+    if (!Array.isArray(exceptions) || exceptions.length === 0) {
+      throw new TypeError("ExceptionGroup expects a non-empty array of errors as its second argument");
+    }
+    super(exceptions, message);
+    this.name = new.target.name;
+    this.exceptions = Object.freeze([...exceptions]);
+  }
+
+  /** A group of the same kind and message holding `exceptions` (Python's `derive`). */
+  derive(exceptions: readonly unknown[]): ExceptionGroup {
+    const group = new ExceptionGroup(this.message, exceptions);
+    group.cause = this.cause;
+    return group;
+  }
+
+  /** The errors matching `matcher`, in a group shaped like this one, or `undefined`. */
+  subgroup(matcher: Matcher): ExceptionGroup | undefined {
+    return this.split(matcher)[0];
+  }
+
+  /** `[matching, rest]`: two groups shaped like this one (either may be `undefined`). */
+  split(matcher: Matcher): [ExceptionGroup | undefined, ExceptionGroup | undefined] {
+    const predicate = toPredicate(matcher);
+    if (predicate(this)) return [this, undefined];
+    const matched: unknown[] = [];
+    const rest: unknown[] = [];
+    for (const e of this.exceptions) {
+      if (e instanceof ExceptionGroup) {
+        const [m, r] = e.split(predicate);
+        if (m) matched.push(m);
+        if (r) rest.push(r);
+      } else if (predicate(e)) {
+        matched.push(e);
+      } else {
+        rest.push(e);
+      }
+    }
+    return [matched.length > 0 ? this.derive(matched) : undefined, rest.length > 0 ? this.derive(rest) : undefined];
+  }
+}
+
+/** A virtual-clock program in which every task waits and no timer is due: it can never finish. */
+export class DeadlockError extends AwaitressError {}
+
+/** `Queue.getNowait()` on an empty queue. */
+export class QueueEmpty extends AwaitressError {}
+
+/** `Queue.putNowait()` on a full queue. */
+export class QueueFull extends AwaitressError {
+  readonly maxsize: number;
+  constructor(message: string, maxsize: number) {
+    super(message);
+    this.maxsize = maxsize;
+  }
+}
+
+/** `put` on a queue that was shut down, or `get` on one that was shut down and is empty. */
+export class QueueShutDown extends AwaitressError {}
+
+/** A `Barrier` was reset or aborted while a task waited on it, or is broken. */
+export class BrokenBarrierError extends AwaitressError {}
+
+/** A `Timer` was stopped before it started, or started while running (codetiming's `TimerError`). */
+export class TimerError extends AwaitressError {}

@@ -1,0 +1,30 @@
+/**
+ * awaitress: Python asyncio's model — an event loop, tasks, queues, gather, sleep,
+ * cancellation, structured concurrency — and codetiming's Timer, for TypeScript on Node.js.
+ *
+ * This file states the public surface: re-exports only.
+ */
+export type { Clock, TimerHandle } from "./clock/clock.js";
+export { RealClock } from "./clock/real.js";
+export { VirtualClock, type VirtualClockOptions } from "./clock/virtual.js";
+export {
+  AwaitressError,
+  BrokenBarrierError,
+  CancelledError,
+  DeadlockError,
+  ExceptionGroup,
+  InvalidStateError,
+  isCancelled,
+  QueueEmpty,
+  QueueFull,
+  QueueShutDown,
+  rethrowIfCancelled,
+  TimeoutError,
+  TimerError,
+} from "./errors.js";
+export { type DoneCallback, Future } from "./future.js";
+export type { ErrorContext, ErrorHandler } from "./loop.js";
+export { type RunOptions, run } from "./run.js";
+export { sleep, time } from "./sleep.js";
+export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./task.js";
+export type { TaskOutcome, TraceEvent, TraceSink } from "./trace/sink.js";

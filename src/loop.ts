@@ -1,0 +1,171 @@
+/**
+ * The running loop: its clock, its ready queue (asyncio's `call_soon`), the registry of live
+ * tasks, the exception handler, debug flags and the trace sink. And how code finds it.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Clock, TimerHandle } from "./clock/clock.js";
+import { RealClock } from "./clock/real.js";
+import { RingBuffer } from "./internal/ring-buffer.js";
+import type { TraceSink } from "./trace/sink.js";
+
+/** What the loop knows of a task; the full class lives in task.ts. */
+export interface LoopTask {
+  readonly loop: Loop;
+  done(): boolean;
+}
+
+/** What the exception handler receives. */
+export interface ErrorContext {
+  /** What happened, in words: "Task exception was never retrieved", ... */
+  readonly message: string;
+  /** The error itself. */
+  readonly error: unknown;
+  /** The task the error belongs to, when there is one. */
+  readonly task?: LoopTask;
+}
+
+/** The loop's exception handler (asyncio's `set_exception_handler`). */
+export type ErrorHandler = (context: ErrorContext) => void;
+
+/** Prints what the handler gets, like asyncio's default handler. */
+export const defaultErrorHandler: ErrorHandler = (context) => {
+  const name = context.task ? ` (task "${(context.task as unknown as { name: string }).name}")` : "";
+  console.error(`awaitress: ${context.message}${name}:`, context.error);
+};
+
+/** The store holds the task whose code is running (undefined outside any task). */
+export const taskContext = new AsyncLocalStorage<LoopTask>();
+
+/** Loop options set by `run`. */
+export interface LoopOptions {
+  clock?: Clock;
+  onError?: ErrorHandler;
+  debug?: boolean;
+  trace?: TraceSink | null;
+}
+
+type Callback = (arg: unknown) => void;
+
+let activeLoop: Loop | undefined;
+let defaultLoop: Loop | undefined;
+
+/**
+ * An event loop: the waiter. It runs ready callbacks in FIFO order, one batch per microtask
+ * (a "pass"), and keeps the timers on its clock.
+ */
+export class Loop {
+  readonly clock: Clock;
+  readonly debug: boolean;
+  /** Where the loop reports what it does; `null` when nothing records (one check per event). */
+  trace: TraceSink | null;
+  onError: ErrorHandler;
+  /** Every task created on this loop that is not done yet. */
+  readonly tasks = new Set<LoopTask>();
+  private readonly ready = new RingBuffer<unknown>(64);
+  private drainScheduled = false;
+  private closedFlag = false;
+  /** Futures and tasks that failed while nobody was looking; checked when the loop closes. */
+  readonly failures = new Set<{ _retrieved: boolean }>();
+  /** Number of tasks created so far; gives each task its id. */
+  taskCount = 0;
+
+  constructor(options: LoopOptions = {}) {
+    this.clock = options.clock ?? new RealClock();
+    this.onError = options.onError ?? defaultErrorHandler;
+    this.debug = options.debug ?? false;
+    this.trace = options.trace ?? null;
+  }
+
+  /** The loop's clock reading, in seconds. */
+  time(): number {
+    return this.clock.now();
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Runs `callback(arg)` on the next pass of the loop, after every callback already queued. */
+  callSoon<A>(callback: (arg: A) => void, arg: A): void {
+    this.ready.push(callback);
+    this.ready.push(arg);
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      // The pass runs outside any task's context, whoever queued the first callback.
+      taskContext.exit(queueMicrotask, this.drain);
+    }
+  }
+
+  /** Runs `callback(arg)` once the clock reaches `when` (seconds). */
+  callAt<A>(when: number, callback: (arg: A) => void, arg: A): TimerHandle {
+    return this.clock.callAt(when, callback, arg);
+  }
+
+  /** Runs `callback(arg)` after `delay` seconds. */
+  callLater<A>(delay: number, callback: (arg: A) => void, arg: A): TimerHandle {
+    return this.clock.callAt(this.clock.now() + delay, callback, arg);
+  }
+
+  /** Sends an error nobody handled to the exception handler; never throws. */
+  reportError(context: ErrorContext): void {
+    try {
+      this.onError(context);
+    } catch (e) {
+      console.error("awaitress: the exception handler threw while reporting an error:", e, context);
+    }
+  }
+
+  /** Stops the clock. Called by `run` once every task is done. */
+  close(): void {
+    this.closedFlag = true;
+    this.clock.close();
+  }
+
+  private readonly drain = (): void => {
+    const previous = activeLoop;
+    activeLoop = this;
+    const ready = this.ready;
+    try {
+      // One pass: the callbacks queued before it started. Callbacks they queue run next pass.
+      let n = ready.length;
+      while (n > 0) {
+        const callback = ready.shift() as Callback;
+        const arg = ready.shift();
+        n -= 2;
+        try {
+          callback(arg);
+        } catch (error) {
+          this.reportError({ message: "Exception in callback", error });
+        }
+      }
+    } finally {
+      activeLoop = previous;
+      if (ready.length > 0) {
+        taskContext.exit(queueMicrotask, this.drain);
+      } else {
+        this.drainScheduled = false;
+      }
+    }
+  };
+}
+
+/**
+ * The loop of the running task, or of the running `run`, or else the default real-time loop,
+ * so primitives used outside `run` still work.
+ */
+export function getRunningLoop(): Loop {
+  const task = taskContext.getStore();
+  if (task !== undefined) return task.loop;
+  if (activeLoop !== undefined) return activeLoop;
+  if (defaultLoop === undefined) defaultLoop = new Loop();
+  return defaultLoop;
+}
+
+/** Makes `loop` the one found by code running outside any task until `leave()` is called. */
+export function enterLoop(loop: Loop): () => void {
+  const previous = activeLoop;
+  activeLoop = loop;
+  return () => {
+    activeLoop = previous;
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * `run(main)`: asyncio's `asyncio.run` — a new loop, `main` as its root task, and nothing left
+ * running when it returns.
+ */
+import type { Clock } from "./clock/clock.js";
+import { RealClock } from "./clock/real.js";
+import { VirtualClock } from "./clock/virtual.js";
+import { describe } from "./errors.js";
+import type { Future } from "./future.js";
+import { type ErrorHandler, Loop } from "./loop.js";
+import { Task, type TaskFunction } from "./task.js";
+import type { TraceSink } from "./trace/sink.js";
+
+/** Options of {@link run}. */
+export interface RunOptions {
+  /**
+   * The loop's clock: `"real"` (wall time), `"virtual"` (time jumps to the next deadline whenever
+   * every task waits, so sleeps take no real time), or a {@link Clock} instance.
+   * @default "real"
+   */
+  clock?: "real" | "virtual" | Clock;
+  /**
+   * Receives errors nobody handled: tasks that failed and were never awaited, errors in done
+   * callbacks, errors raised by tasks while `run` cancelled them on the way out.
+   * @default prints with console.error
+   */
+  onError?: ErrorHandler;
+  /**
+   * asyncio's debug mode: records where each task was created and reports slow steps.
+   * @default false, or true when the environment variable AWAITRESS_DEBUG=1
+   */
+  debug?: boolean;
+  /**
+   * Receives every event of the loop (task created, suspended, resumed, done, ...).
+   * @default null
+   */
+  trace?: TraceSink | null;
+  /**
+   * Name of the root task.
+   * @default "main"
+   */
+  name?: string;
+}
+
+function makeClock(clock: RunOptions["clock"]): Clock {
+  if (clock === undefined || clock === "real") return new RealClock();
+  if (clock === "virtual") return new VirtualClock();
+  if (
+    typeof clock === "object" &&
+    clock !== null &&
+    typeof clock.now === "function" &&
+    typeof clock.callAt === "function"
+  ) {
+    return clock;
+  }
+  throw new TypeError(`Expected \`clock\` to be "real", "virtual" or a Clock object, got ${describe(clock)}`);
+}
+
+function whenDone(future: Future<unknown>): Promise<void> {
+  return new Promise((resolve) => future._onDone(() => resolve()));
+}
+
+/** Cancels every task still alive and waits for them, until none is left (tasks may spawn tasks). */
+async function cancelRemaining(loop: Loop): Promise<void> {
+  for (;;) {
+    const remaining = [...loop.tasks] as Task[];
+    if (remaining.length === 0) return;
+    for (const task of remaining) task.cancel();
+    await Promise.all(remaining.map(whenDone));
+    for (const task of remaining) {
+      if (!task.cancelled() && task._state === 2 && !task._retrieved) {
+        task._retrieved = true;
+        loop.reportError({ message: "Unhandled error in a task cancelled by run() on exit", error: task._error, task });
+      }
+    }
+  }
+}
+
+/**
+ * Runs `main` as the root task of a new loop and resolves to its result (asyncio's `run`).
+ * When `main` settles, every task still alive is cancelled and awaited before `run` returns,
+ * so nothing outlives it; errors nobody retrieved are reported through `onError`.
+ *
+ * @example
+ * await run(async () => {
+ *   const t = createTask(() => sleep(1, "hi"));
+ *   console.log(await t);
+ * });
+ */
+export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): Promise<Awaited<T>> {
+  if (typeof main !== "function") {
+    throw new TypeError(`run expects an async function to run as the main task, got ${describe(main)}`);
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Expected run's options to be an object, got ${describe(options)}`);
+  }
+  if (options.onError !== undefined && typeof options.onError !== "function") {
+    throw new TypeError(`Expected \`onError\` to be a function, got ${describe(options.onError)}`);
+  }
+  const loop = new Loop({
+    clock: makeClock(options.clock),
+    ...(options.onError ? { onError: options.onError } : {}),
+    debug: options.debug ?? process.env.AWAITRESS_DEBUG === "1",
+    trace: options.trace ?? null,
+  });
+  const root = new Task(main as TaskFunction<Awaited<T>>, { name: options.name ?? "main" }, loop);
+  try {
+    await whenDone(root);
+    await cancelRemaining(loop);
+  } finally {
+    for (const failed of loop.failures) {
+      if (failed !== (root as object) && !failed._retrieved) {
+        loop.reportError({
+          message: "Task exception was never retrieved",
+          error: (failed as unknown as Future<unknown>)._error,
+          ...(failed instanceof Task ? { task: failed } : {}),
+        });
+      }
+    }
+    loop.failures.clear();
+    loop.close();
+  }
+  return root.result();
+}

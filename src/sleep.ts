@@ -1,0 +1,75 @@
+import type { TimerHandle } from "./clock/clock.js";
+import { describe } from "./errors.js";
+import { Future } from "./future.js";
+import { getRunningLoop, type Loop } from "./loop.js";
+
+/** Checks a duration in seconds: a number, not NaN. Returns it. */
+export function checkSeconds(seconds: unknown, what: string): number {
+  if (typeof seconds !== "number") {
+    throw new TypeError(`Expected ${what} to be a number of seconds, got ${describe(seconds)}`);
+  }
+  if (Number.isNaN(seconds)) {
+    throw new RangeError(`Expected ${what} to be a number of seconds, got NaN`);
+  }
+  return seconds;
+}
+
+/** The future `sleep` returns: cancelling it cancels its timer. */
+class SleepFuture<T> extends Future<T> {
+  /** @internal */
+  timer: TimerHandle | undefined = undefined;
+  constructor(
+    loop: Loop,
+    /** @internal */ readonly value: T,
+    label: string,
+  ) {
+    super(loop);
+    this._label = label;
+  }
+  override cancel(message?: unknown): boolean {
+    if (!super.cancel(message)) return false;
+    if (this.timer !== undefined) this._loop.clock.cancel(this.timer);
+    this.timer = undefined;
+    return true;
+  }
+}
+
+function wake(future: SleepFuture<unknown>): void {
+  future.timer = undefined;
+  if (!future.done()) future._resolve(future.value);
+}
+
+/**
+ * Suspends the calling task for `seconds` on the loop's clock and resolves to `value`
+ * (asyncio's `sleep`). `sleep(0)` yields to the loop for one pass. A negative delay is
+ * `sleep(0)`; NaN is a `RangeError`; a non-number a `TypeError`.
+ *
+ * Cancelling the task while it sleeps makes the sleep throw {@link CancelledError}.
+ *
+ * @example
+ * await sleep(0.25);               // a quarter of a second
+ * const v = await sleep(1, "done"); // "done"
+ */
+export function sleep(seconds: number): Future<void>;
+export function sleep<T>(seconds: number, value: T): Future<T>;
+export function sleep<T>(seconds: number, value?: T): Future<T | undefined> {
+  checkSeconds(seconds, "`seconds`");
+  const loop = getRunningLoop();
+  const future = new SleepFuture<T | undefined>(loop, value, `sleep ${formatSeconds(seconds)}`);
+  if (seconds <= 0) loop.callSoon(wake, future as SleepFuture<unknown>);
+  else future.timer = loop.callLater(seconds, wake, future as SleepFuture<unknown>);
+  return future;
+}
+
+/** "15s", "0.25s", "1.5ms" — how sleeps are labelled in traces. */
+export function formatSeconds(seconds: number): string {
+  if (seconds <= 0) return "0s";
+  if (seconds < 0.001) return `${+(seconds * 1e6).toPrecision(3)}µs`;
+  if (seconds < 1) return `${+(seconds * 1000).toPrecision(3)}ms`;
+  return `${+seconds.toPrecision(6)}s`;
+}
+
+/** The running loop's clock, in seconds (asyncio's `loop.time()`); virtual time on a virtual clock. */
+export function time(): number {
+  return getRunningLoop().time();
+}

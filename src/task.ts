@@ -1,0 +1,330 @@
+/**
+ * Tasks: plain async functions run by the loop, which can be named, cancelled, awaited and
+ * inspected (asyncio's `Task`), plus `createTask`, `currentTask` and `allTasks`.
+ */
+import { CancelledError, describe, InvalidStateError } from "./errors.js";
+import { CANCELLED, FULFILLED, Future, PENDING, REJECTED } from "./future.js";
+import { getRunningLoop, type Loop, type LoopTask, taskContext } from "./loop.js";
+
+/** Options of {@link createTask}. */
+export interface TaskOptions {
+  /**
+   * The task's name, shown in traces, hang reports and errors.
+   * @default "Task-<id>"
+   */
+  name?: string;
+  /**
+   * Run the task's first step synchronously inside `createTask` (asyncio 3.12's eager tasks)
+   * instead of on the next pass of the loop. A body that finishes without suspending is done
+   * when `createTask` returns.
+   * @default false
+   */
+  eagerStart?: boolean;
+}
+
+/** Work a task runs: a function that starts it. Its return value (or what it resolves to) is the result. */
+export type TaskFunction<T> = () => T | PromiseLike<T>;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+/**
+ * A running async function: asyncio's `Task`. It starts on the next pass of the loop (or at once
+ * with `eagerStart`), and is a {@link Future} of its return value.
+ *
+ * `cancel()` makes the await the task is suspended on throw {@link CancelledError}. The await
+ * must be on an awaitress primitive (a sleep, a queue, a lock, a task, a future): a task awaiting a
+ * foreign promise (say `fetch`) sees the cancellation at its next awaitress await, or when it
+ * returns. Pass {@link Task.signal} to foreign APIs so they stop too.
+ *
+ * @example
+ * const t = createTask(async () => { await sleep(10); return 1 }, { name: "slow" });
+ * await sleep(0.1);
+ * t.cancel("too slow");
+ * try { await t } catch (e) { console.log(isCancelled(e)) } // true
+ */
+export class Task<T = unknown> extends Future<T> implements LoopTask {
+  /** A number unique within the loop, in creation order (1 for the first task). */
+  readonly id: number;
+  /** The task's name: the one given to `createTask`, or `Task-<id>`. */
+  name: string;
+  /** Id of the task that created this one, or `null`. */
+  readonly parentId: number | null;
+  /** Loop clock reading when the task was created. */
+  readonly createdAt: number;
+  /** Where the task was created (a stack trace), recorded in debug mode only. */
+  readonly creationStack: string | undefined;
+  /** @internal */
+  _futWaiter: Future<unknown> | null = null;
+  /** @internal a cancellation requested while the task was not suspended on a future */
+  _mustCancel = false;
+  /** @internal */
+  _numCancelsRequested = 0;
+  /** @internal */
+  _started = false;
+  private fn: TaskFunction<T> | undefined;
+  private controller: AbortController | undefined = undefined;
+
+  /** Use {@link createTask}; the constructor is public for subclasses and tests. */
+  constructor(fn: TaskFunction<T>, options: TaskOptions = {}, loop?: Loop) {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `createTask expects a function that starts the work, such as () => fetchPage(url); got ${describe(fn)}`,
+      );
+    }
+    const parent = taskContext.getStore() as Task | undefined;
+    const theLoop = loop ?? parent?.loop ?? getRunningLoop();
+    super(theLoop);
+    if (theLoop.closed) {
+      throw new InvalidStateError(
+        "createTask was called on a loop that has closed (its run() returned): create tasks inside run()",
+      );
+    }
+    if (options.name !== undefined && typeof options.name !== "string") {
+      throw new TypeError(`Expected the task \`name\` to be a string, got ${describe(options.name)}`);
+    }
+    this.fn = fn;
+    this.id = ++theLoop.taskCount;
+    this.name = options.name ?? `Task-${this.id}`;
+    this.parentId = parent !== undefined && parent.loop === theLoop ? parent.id : null;
+    this.createdAt = theLoop.time();
+    this.creationStack = theLoop.debug ? new Error("created here").stack : undefined;
+    theLoop.tasks.add(this);
+    const trace = theLoop.trace;
+    if (trace !== null) {
+      trace.event({
+        type: "task-created",
+        time: this.createdAt,
+        task: this.id,
+        name: this.name,
+        parent: this.parentId,
+      });
+    }
+    if (options.eagerStart === true) Task.step(this);
+    else theLoop.callSoon(Task.step, this as Task);
+  }
+
+  /** The loop that runs this task. */
+  get loop(): Loop {
+    return this._loop;
+  }
+
+  /**
+   * An `AbortSignal` aborted when the task is cancelled, for foreign APIs (`fetch`, streams,
+   * child processes) that should stop with it. Its reason is the {@link CancelledError}.
+   */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this._numCancelsRequested > 0 || this._state === CANCELLED) {
+        this.controller.abort(new CancelledError(this._cancelMessage));
+      }
+    }
+    return this.controller.signal;
+  }
+
+  /** The task's name (asyncio's `get_name`). */
+  getName(): string {
+    return this.name;
+  }
+
+  /** Renames the task (asyncio's `set_name`). */
+  setName(name: string): void {
+    if (typeof name !== "string") throw new TypeError(`Expected the task name to be a string, got ${describe(name)}`);
+    this.name = name;
+  }
+
+  /**
+   * Requests cancellation: the await the task is suspended on throws {@link CancelledError}
+   * carrying `message`. Returns `false` if the task is already done. Each call counts as one
+   * request (see {@link Task.cancelling}).
+   */
+  override cancel(message?: unknown): boolean {
+    if (this._state !== PENDING) return false;
+    this._numCancelsRequested++;
+    if (this.controller !== undefined && !this.controller.signal.aborted) {
+      this.controller.abort(new CancelledError(message));
+    }
+    const waiter = this._futWaiter;
+    if (waiter?.cancel(message)) return true;
+    // Not suspended on a future (running, or awaiting a foreign promise): deliver at the next
+    // awaitress await, or when the body returns.
+    this._mustCancel = true;
+    this._cancelMessage = message;
+    return true;
+  }
+
+  /** Number of cancellation requests not yet withdrawn with {@link Task.uncancel}. */
+  cancelling(): number {
+    return this._numCancelsRequested;
+  }
+
+  /**
+   * Withdraws one cancellation request and returns how many remain. Structured constructs
+   * (`timeout`, `TaskGroup`) call it to take back their own requests. When none remain, a
+   * cancellation not yet delivered is dropped.
+   */
+  uncancel(): number {
+    if (this._numCancelsRequested > 0) {
+      this._numCancelsRequested--;
+      if (this._numCancelsRequested === 0) this._mustCancel = false;
+    }
+    return this._numCancelsRequested;
+  }
+
+  /** Tasks are completed by their function: setResult() throws. */
+  override setResult(_value: T): never {
+    throw new InvalidStateError("Task does not support setResult(): a task's result is what its function returns");
+  }
+
+  /** Tasks are completed by their function: setException() throws. */
+  override setException(_error: unknown): never {
+    throw new InvalidStateError("Task does not support setException(): a task fails when its function throws");
+  }
+
+  override get [Symbol.toStringTag](): string {
+    return "Task";
+  }
+
+  override toString(): string {
+    const state = ["pending", "finished", "failed", "cancelled"][this._state];
+    return `Task(${JSON.stringify(this.name)}, ${state})`;
+  }
+
+  override describeSelf(): string {
+    return `Task "${this.name}"`;
+  }
+
+  override _waitLabel(): string {
+    return this._label ?? `task "${this.name}"`;
+  }
+
+  /** @internal First step of a task: runs its function, or cancels it if asked before it ran. */
+  static step(task: Task): void {
+    if (task._state !== PENDING || task._started) return;
+    task._started = true;
+    const trace = task._loop.trace;
+    if (trace !== null) trace.event({ type: "task-started", time: task._loop.time(), task: task.id });
+    if (task._mustCancel) {
+      // Cancelled before its first step: the body never runs (asyncio throws into it at start).
+      task._mustCancel = false;
+      task._complete(CANCELLED, undefined, new CancelledError(task._cancelMessage));
+      return;
+    }
+    taskContext.run(task, runBody, task);
+  }
+
+  /** @internal The body returned `value`. */
+  _succeed(value: T): void {
+    if (this._state !== PENDING) return;
+    if (this._mustCancel) {
+      // Cancelled after its last await: the result is discarded (asyncio's rule).
+      this._mustCancel = false;
+      this._complete(CANCELLED, undefined, new CancelledError(this._cancelMessage));
+      return;
+    }
+    this._complete(FULFILLED, value, undefined);
+  }
+
+  /** @internal The body threw `error`. */
+  _fail(error: unknown): void {
+    if (this._state !== PENDING) return;
+    if (error instanceof CancelledError) {
+      this._mustCancel = false;
+      this._complete(CANCELLED, undefined, error);
+      return;
+    }
+    this._complete(REJECTED, undefined, error);
+  }
+
+  private _complete(state: number, value: T | undefined, error: unknown): void {
+    this.fn = undefined;
+    this._futWaiter = null;
+    this._loop.tasks.delete(this);
+    const controller = this.controller;
+    this.controller = undefined;
+    if (state === CANCELLED && controller !== undefined && !controller.signal.aborted) {
+      controller.abort(error);
+    }
+    const trace = this._loop.trace;
+    if (trace !== null) {
+      const outcome = state === FULFILLED ? "result" : state === CANCELLED ? "cancelled" : "error";
+      if (state === REJECTED) {
+        trace.event({ type: "task-done", time: this._loop.time(), task: this.id, outcome, error: String(error) });
+      } else {
+        trace.event({ type: "task-done", time: this._loop.time(), task: this.id, outcome });
+      }
+    }
+    if (state === FULFILLED) {
+      this._resolve(value as T);
+    } else if (state === REJECTED) {
+      this._reject(error);
+    } else {
+      this._error = error;
+      this._cancelMessage = (error as CancelledError).reason;
+      this._state = CANCELLED;
+      this._finish();
+    }
+  }
+
+  /** @internal */
+  _run(): unknown {
+    return (this.fn as TaskFunction<T>)();
+  }
+}
+
+function runBody(task: Task): void {
+  let returned: unknown;
+  try {
+    returned = task._run();
+  } catch (error) {
+    task._fail(error);
+    return;
+  }
+  if (isThenable(returned)) void settle(task, returned);
+  else task._succeed(returned);
+}
+
+async function settle(task: Task, body: PromiseLike<unknown>): Promise<void> {
+  let value: unknown;
+  try {
+    value = await body;
+  } catch (error) {
+    task._fail(error);
+    return;
+  }
+  task._succeed(value);
+}
+
+/**
+ * Runs `fn` as a task on the running loop and returns its {@link Task} (asyncio's
+ * `create_task`). The task starts on the next pass of the loop, not synchronously, unless
+ * `eagerStart` is set. Keep the task, or put it in a {@link TaskGroup}: its result and errors
+ * reach whoever awaits it; errors nobody retrieves are reported when the loop closes.
+ *
+ * Throws `TypeError` if `fn` is not a function (pass `() => work()`, not `work()`).
+ *
+ * @example
+ * const page = createTask(() => fetchPage(url), { name: `fetch ${url}` });
+ * console.log(await page);
+ */
+export function createTask<T>(fn: TaskFunction<T>, options?: TaskOptions): Task<Awaited<T>> {
+  return new Task(fn as TaskFunction<Awaited<T>>, options);
+}
+
+/** The task whose code is running, or `undefined` outside any task (asyncio's `current_task`). */
+export function currentTask(): Task | undefined {
+  const task = taskContext.getStore();
+  if (task instanceof Task && task._state === PENDING) return task;
+  return undefined;
+}
+
+/** Every task of the running loop that is not done yet (asyncio's `all_tasks`). */
+export function allTasks(): Set<Task> {
+  return new Set(getRunningLoop().tasks as Set<Task>);
+}

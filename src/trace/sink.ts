@@ -1,0 +1,43 @@
+/**
+ * What the loop tells a trace sink. Times are the loop clock's seconds; tasks are named by id.
+ * The loop emits nothing (one null check per site) unless `run(main, { trace })` installs a sink.
+ */
+
+/** How a task ended. */
+export type TaskOutcome = "result" | "error" | "cancelled";
+
+export type TraceEvent =
+  | {
+      readonly type: "task-created";
+      readonly time: number;
+      readonly task: number;
+      readonly name: string;
+      readonly parent: number | null;
+    }
+  | { readonly type: "task-started"; readonly time: number; readonly task: number }
+  /** The task stopped running to wait on `on` ("sleep 15s", "queue.get", `task "Two"`, ...). */
+  | { readonly type: "task-suspended"; readonly time: number; readonly task: number; readonly on: string }
+  /** What the task waited on completed; `by` names the task that completed it, if any. */
+  | { readonly type: "task-resumed"; readonly time: number; readonly task: number; readonly by: number | null }
+  | {
+      readonly type: "task-done";
+      readonly time: number;
+      readonly task: number;
+      readonly outcome: TaskOutcome;
+      readonly error?: string;
+    }
+  | {
+      readonly type: "queue-put" | "queue-get";
+      readonly time: number;
+      readonly task: number | null;
+      readonly queue: string;
+      readonly size: number;
+    }
+  | { readonly type: "timer-fired"; readonly time: number; readonly label: string }
+  | { readonly type: "clock-jump"; readonly time: number; readonly from: number }
+  | { readonly type: "loop-idle"; readonly time: number };
+
+/** Receives the loop's events, in the order they happen. */
+export interface TraceSink {
+  event(event: TraceEvent): void;
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 20_000,
+    typecheck: { enabled: true, include: ["test-d/**/*.test-d.ts"] },
+    pool: "forks",
+  },
+});
