@@ -23,7 +23,7 @@ export {
   TimerError,
 } from "./errors.js";
 export { type DoneCallback, Future } from "./future.js";
-export type { ErrorContext, ErrorHandler } from "./loop.js";
+export { type ErrorContext, type ErrorHandler, getRunningLoop, Loop } from "./loop.js";
 export { type RunOptions, run } from "./run.js";
 export { sleep, time } from "./sleep.js";
 export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./task.js";

@@ -66,6 +66,11 @@ export class Loop {
   private closedFlag = false;
   /** Futures and tasks that failed while nobody was looking; checked when the loop closes. */
   readonly failures = new Set<{ _retrieved: boolean }>();
+  /**
+   * Schedule fuzzing (`run(main, { shuffle: seed })`): a seeded random source in [0, 1) that
+   * permutes callbacks that are equally ready; `null` for the documented FIFO order.
+   */
+  shuffle: (() => number) | null = null;
   /** Number of tasks created so far; gives each task its id. */
   taskCount = 0;
 
