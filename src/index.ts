@@ -24,6 +24,7 @@ export {
 } from "./errors.js";
 export { type DoneCallback, Future } from "./future.js";
 export { type ErrorContext, type ErrorHandler, getRunningLoop, Loop } from "./loop.js";
+export { Queue, type QueueOptions } from "./queues/queue.js";
 export { type RunOptions, run } from "./run.js";
 export { sleep, time } from "./sleep.js";
 export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./task.js";

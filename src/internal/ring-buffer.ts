@@ -56,17 +56,34 @@ export class RingBuffer<T> {
     return this.items[(this.head + i) & this.mask];
   }
 
-  /** Removes the first item equal to `item` (O(n)); returns whether one was found. */
+  /**
+   * Removes the first item equal to `item`; returns whether one was found. O(1) at either end
+   * (the common case: waiters usually leave in order), otherwise O(n), moving the shorter side.
+   */
   remove(item: T): boolean {
-    for (let i = 0; i < this.count; i++) {
-      if (this.items[(this.head + i) & this.mask] === item) {
-        for (let j = i; j < this.count - 1; j++) {
+    const count = this.count;
+    if (count === 0) return false;
+    if (this.items[this.head] === item) {
+      this.shift();
+      return true;
+    }
+    for (let i = 1; i < count; i++) {
+      if (this.items[(this.head + i) & this.mask] !== item) continue;
+      if (i < count - 1 - i) {
+        // Closer to the head: move the items before it one step towards the tail.
+        for (let j = i; j > 0; j--) {
+          this.items[(this.head + j) & this.mask] = this.items[(this.head + j - 1) & this.mask];
+        }
+        this.items[this.head] = undefined;
+        this.head = (this.head + 1) & this.mask;
+      } else {
+        for (let j = i; j < count - 1; j++) {
           this.items[(this.head + j) & this.mask] = this.items[(this.head + j + 1) & this.mask];
         }
-        this.items[(this.head + this.count - 1) & this.mask] = undefined;
-        this.count--;
-        return true;
+        this.items[(this.head + count - 1) & this.mask] = undefined;
       }
+      this.count--;
+      return true;
     }
     return false;
   }
