@@ -77,19 +77,18 @@ export class VirtualClock implements Clock {
     if (this.immediate === undefined) this.immediate = setImmediate(this.jump);
   }
 
-  /** Runs when the microtask queue is empty: every task is waiting. */
+  /**
+   * Runs when the microtask queue is empty: every task is waiting. Fires one timer, the earliest;
+   * the next one (even if due at the same instant) waits for the program to be idle again, so the
+   * task a timer wakes runs until it waits again before the next timer's task resumes, as each
+   * task's step runs whole in asyncio (the seed program's order depends on it).
+   */
   private readonly jump = (): void => {
     this.immediate = undefined;
-    const first = this.heap.peek();
-    if (first === undefined) return;
-    if (first.when > this.current) this.current = first.when;
-    const now = this.current;
-    for (;;) {
-      const next = this.heap.peek();
-      if (next === undefined || next.when > now) break;
-      this.heap.pop();
-      next.callback(next.arg);
-    }
+    const next = this.heap.pop();
+    if (next === undefined) return;
+    if (next.when > this.current) this.current = next.when;
     if (this.heap.size > 0) this.arm();
+    next.callback(next.arg);
   };
 }
