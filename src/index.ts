@@ -24,8 +24,15 @@ export {
 } from "./errors.js";
 export { type DoneCallback, Future } from "./future.js";
 export { type ErrorContext, type ErrorHandler, getRunningLoop, Loop } from "./loop.js";
+export { LifoQueue } from "./queues/lifo-queue.js";
+export { type Compare, PriorityQueue } from "./queues/priority-queue.js";
 export { Queue, type QueueOptions } from "./queues/queue.js";
 export { type RunOptions, run } from "./run.js";
 export { sleep, time } from "./sleep.js";
+export { Barrier } from "./sync/barrier.js";
+export { Condition } from "./sync/condition.js";
+export { Event } from "./sync/event.js";
+export { Held, Lock, type SyncOptions } from "./sync/lock.js";
+export { BoundedSemaphore, Semaphore } from "./sync/semaphore.js";
 export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./task.js";
 export type { TaskOutcome, TraceEvent, TraceSink } from "./trace/sink.js";

@@ -1,0 +1,176 @@
+/** `Condition`: asyncio's condition variable, usable with `await using`. */
+import { CancelledError, describe, InvalidStateError } from "../errors.js";
+import { asyncDisposeSymbol, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+import { getRunningLoop } from "../loop.js";
+import { Held, Lock, type SyncOptions, waitLabel } from "./lock.js";
+
+/**
+ * A condition variable (asyncio's `Condition`): tasks holding its lock `wait()` until another
+ * task holding the lock calls `notify(n)` or `notifyAll()`. `wait()` releases the lock while it
+ * waits and takes it back before returning, also when cancelled (then it throws the
+ * `CancelledError` it received once the lock is held again). Notifications go to waiters in FIFO
+ * order; a woken waiter that is cancelled or fails passes its notification on, so none is lost
+ * (a spurious wake-up of another waiter is possible, as the protocol allows: re-check your
+ * predicate, or use {@link Condition.waitFor}).
+ *
+ * `wait`, `notify` and `notifyAll` without the lock held throw {@link InvalidStateError}
+ * (asyncio: `RuntimeError`). As in asyncio, "held" means `locked()`: the lock has no owner.
+ *
+ * @example
+ * const cond = new Condition();
+ * const items: string[] = [];
+ * async function consume() {
+ *   await using _ = await cond.hold();
+ *   await cond.waitFor(() => items.length > 0);
+ *   return items.shift();
+ * }
+ * async function produce(item: string) {
+ *   await using _ = await cond.hold();
+ *   items.push(item);
+ *   cond.notify();
+ * }
+ */
+export class Condition implements AsyncDisposable {
+  /** The underlying lock: the one given to the constructor, or a new {@link Lock}. */
+  readonly lock: Lock;
+  private readonly waiters: WaiterQueue;
+
+  /**
+   * @param lock The lock to use; default a new {@link Lock}. Share one lock between several
+   *   conditions to wait on different predicates over the same state.
+   * @param options See {@link SyncOptions}.
+   */
+  constructor(lock?: Lock, options?: SyncOptions) {
+    if (lock !== undefined && !(lock instanceof Lock)) {
+      throw new TypeError(`Expected \`lock\` to be a Lock, got ${describe(lock)}`);
+    }
+    this.lock = lock ?? new Lock();
+    this.waiters = new WaiterQueue(waitLabel("condition.wait", options));
+  }
+
+  /** True while the underlying lock is held. */
+  locked(): boolean {
+    return this.lock.locked();
+  }
+
+  /** Acquires the underlying lock (see {@link Lock.acquire}); resolves to `true`. */
+  acquire(): Promise<true> {
+    return this.lock.acquire();
+  }
+
+  /** Releases the underlying lock (see {@link Lock.release}). */
+  release(): void {
+    this.lock.release();
+  }
+
+  /** Acquires the underlying lock and resolves to a {@link Held} that releases it when disposed. */
+  async hold(): Promise<Held> {
+    await this.lock.acquire();
+    return new Held(this.lock);
+  }
+
+  /** Releases the underlying lock (for `await using _ = cond` after `acquire()`). */
+  [asyncDisposeSymbol](): Promise<void> {
+    this.lock.release();
+    return Promise.resolve();
+  }
+
+  /**
+   * Releases the lock, waits until notified, re-acquires the lock and resolves to `true`
+   * (asyncio's `wait`). May return spuriously: re-check the state you wait for. Throws
+   * {@link InvalidStateError} if the lock is not held.
+   */
+  async wait(): Promise<true> {
+    if (!this.lock.locked()) {
+      throw new InvalidStateError("Condition.wait() called without holding its lock: acquire it first");
+    }
+    const waiter = this.waiters.add(getRunningLoop());
+    this.lock.release();
+    let failed = false;
+    let failure: unknown;
+    try {
+      await waiter;
+      throwIfCancelledAfterWake(waiter);
+    } catch (error) {
+      failed = true;
+      failure = error;
+    }
+    waiter.cancel();
+    this.waiters.remove(waiter);
+    // Take the lock back even when cancelled; rethrow the latest CancelledError afterwards.
+    for (;;) {
+      try {
+        await this.lock.acquire();
+        break;
+      } catch (error) {
+        if (!(error instanceof CancelledError)) {
+          this.waiters.wakeIdle(1);
+          throw error;
+        }
+        failed = true;
+        failure = error;
+      }
+    }
+    if (failed) {
+      // We may have been notified before failing: hand the notification to another waiter.
+      this.waiters.wakeIdle(1);
+      throw failure;
+    }
+    return true;
+  }
+
+  /**
+   * Waits until `predicate()` returns a truthy value and resolves to that value (asyncio's
+   * `wait_for`). The predicate is checked first, so no wait (and no lock) is needed when it
+   * already holds; otherwise the lock must be held, as for {@link Condition.wait}.
+   */
+  async waitFor<R>(predicate: () => R): Promise<R> {
+    if (typeof predicate !== "function") {
+      throw new TypeError(`Expected \`predicate\` to be a function, got ${describe(predicate)}`);
+    }
+    let result = predicate();
+    while (!result) {
+      await this.wait();
+      result = predicate();
+    }
+    return result;
+  }
+
+  /**
+   * Wakes up to `n` waiting tasks, first come first served (asyncio's `notify`). They return
+   * from `wait()` once they get the lock back, so release it. Throws {@link InvalidStateError}
+   * if the lock is not held.
+   */
+  notify(n = 1): void {
+    if (typeof n !== "number" || Number.isNaN(n)) {
+      throw new TypeError(`Expected \`n\` to be a number of waiters to wake, got ${describe(n)}`);
+    }
+    if (!this.lock.locked()) {
+      throw new InvalidStateError("Condition.notify() called without holding its lock: acquire it first");
+    }
+    this.waiters.wakeIdle(n);
+  }
+
+  /** Wakes every waiting task (asyncio's `notify_all`). Throws like {@link Condition.notify}. */
+  notifyAll(): void {
+    if (!this.lock.locked()) {
+      throw new InvalidStateError("Condition.notifyAll() called without holding its lock: acquire it first");
+    }
+    this.waiters.wakeIdle(Number.POSITIVE_INFINITY);
+  }
+
+  /** @internal Number of registered waiters. */
+  _waiterCount(): number {
+    return this.waiters.length;
+  }
+
+  /** @internal Relabels the waits (a Barrier's condition waits "barrier.wait"). */
+  _relabel(label: string): void {
+    this.waiters.label = label;
+    this.lock._relabel(label);
+  }
+
+  toString(): string {
+    return `Condition(${this.locked() ? "locked" : "unlocked"}, waiters=${this.waiters.idleCount()})`;
+  }
+}

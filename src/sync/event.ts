@@ -1,0 +1,67 @@
+/** `Event`: asyncio's flag that tasks can wait for. */
+import { throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+import { getRunningLoop } from "../loop.js";
+import { type SyncOptions, waitLabel } from "./lock.js";
+
+/**
+ * A flag tasks can wait for (asyncio's `Event`): `set()` wakes every waiting task, `wait()`
+ * returns at once while the flag is set, `clear()` resets it. A task woken by `set()` returns
+ * from `wait()` even if the flag was cleared again before it ran.
+ *
+ * @example
+ * const ready = new Event();
+ * createTask(async () => { await loadConfig(); ready.set(); });
+ * await ready.wait();
+ */
+export class Event {
+  private value = false;
+  private readonly waiters: WaiterQueue;
+
+  /** @param options See {@link SyncOptions}. */
+  constructor(options?: SyncOptions) {
+    this.waiters = new WaiterQueue(waitLabel("event.wait", options));
+  }
+
+  /** True while the flag is set (asyncio's `is_set`). */
+  isSet(): boolean {
+    return this.value;
+  }
+
+  /** Sets the flag and wakes every waiting task, in the order they started waiting. */
+  set(): void {
+    if (this.value) return;
+    this.value = true;
+    this.waiters.wakeIdle(Number.POSITIVE_INFINITY);
+  }
+
+  /** Clears the flag: `wait()` waits again until the next `set()`. */
+  clear(): void {
+    this.value = false;
+  }
+
+  /**
+   * Resolves to `true` once the flag is set: at once, without suspending, if it is set now
+   * (asyncio's `wait`).
+   */
+  async wait(): Promise<true> {
+    if (this.value) return true;
+    const waiter = this.waiters.add(getRunningLoop());
+    try {
+      await waiter;
+      throwIfCancelledAfterWake(waiter);
+      return true;
+    } finally {
+      waiter.cancel();
+      this.waiters.remove(waiter);
+    }
+  }
+
+  /** @internal Number of registered waiters. */
+  _waiterCount(): number {
+    return this.waiters.length;
+  }
+
+  toString(): string {
+    return `Event(${this.value ? "set" : "unset"}, waiters=${this.waiters.idleCount()})`;
+  }
+}

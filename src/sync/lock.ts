@@ -1,0 +1,169 @@
+/** `Lock`: asyncio's mutual-exclusion lock for tasks, usable with `await using`. */
+import { CancelledError, describe, InvalidStateError } from "../errors.js";
+import { asyncDisposeSymbol, disposeSymbol, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+import { getRunningLoop } from "../loop.js";
+
+/** Options of {@link Lock}, {@link Semaphore}, {@link Condition}, {@link Event} and {@link Barrier}. */
+export interface SyncOptions {
+  /**
+   * A name, appended to what waiting tasks are shown to wait on ("lock.acquire db").
+   * @default none
+   */
+  name?: string;
+}
+
+/** @internal The wait label of a primitive: "lock.acquire", or "lock.acquire db" when named. */
+export function waitLabel(what: string, options: SyncOptions | undefined): string {
+  if (options === undefined) return what;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Expected the options to be an object, got ${describe(options)}`);
+  }
+  const name = options.name;
+  if (name === undefined) return what;
+  if (typeof name !== "string") throw new TypeError(`Expected \`name\` to be a string, got ${describe(name)}`);
+  return `${what} ${name}`;
+}
+
+/** Something that can be released: what {@link Lock.hold} and friends wrap. */
+interface Releasable {
+  release(): void;
+}
+
+/**
+ * What `hold()` resolves to: releases the lock, semaphore or condition once when disposed, so
+ * `await using _ = await lock.hold()` releases at the end of the block however it is left.
+ * Calling `release()` on it yourself is fine: disposal then does nothing.
+ */
+export class Held implements AsyncDisposable, Disposable {
+  private target: Releasable | null;
+
+  /** @internal */
+  constructor(target: Releasable) {
+    this.target = target;
+  }
+
+  /** Releases what was acquired; later calls do nothing. */
+  release(): void {
+    const target = this.target;
+    if (target === null) return;
+    this.target = null;
+    target.release();
+  }
+
+  /** Releases (for `using`). */
+  [disposeSymbol](): void {
+    this.release();
+  }
+
+  /** Releases (for `await using`). */
+  [asyncDisposeSymbol](): Promise<void> {
+    this.release();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * A lock for tasks (asyncio's `Lock`): `acquire()` waits until the lock is free and takes it,
+ * `release()` frees it. Waiting tasks get the lock in the order they asked for it; a task that
+ * arrives while a woken waiter has not run yet queues behind it (no barging). A waiter
+ * cancelled after it was woken hands the lock to the next one.
+ *
+ * As in asyncio the lock has no owner: any task may release it. `release()` on an unlocked lock
+ * throws {@link InvalidStateError} (asyncio: `RuntimeError`).
+ *
+ * Use it with `await using`: `await using _ = await lock.hold()` releases at the end of the
+ * block; the lock itself is also async-disposable (releasing), for
+ * `await lock.acquire(); await using _ = lock;`.
+ *
+ * @example
+ * const lock = new Lock();
+ * async function transfer() {
+ *   await using _ = await lock.hold();
+ *   await debit(); await credit();   // no other task runs this section meanwhile
+ * }
+ */
+export class Lock implements AsyncDisposable {
+  private isLocked = false;
+  private readonly waiters: WaiterQueue;
+
+  /** @param options See {@link SyncOptions}. */
+  constructor(options?: SyncOptions) {
+    this.waiters = new WaiterQueue(waitLabel("lock.acquire", options));
+  }
+
+  /** True while the lock is held. */
+  locked(): boolean {
+    return this.isLocked;
+  }
+
+  /**
+   * Waits until the lock is free, takes it and resolves to `true` (asyncio's `acquire`). Takes
+   * it without suspending when it is free and nobody is queued.
+   */
+  async acquire(): Promise<true> {
+    // Fair: take it at once only if no queued waiter can still take its turn.
+    if (!this.isLocked && (this.waiters.length === 0 || this.waiters.allCancelled())) {
+      this.isLocked = true;
+      return true;
+    }
+    const waiter = this.waiters.add(getRunningLoop());
+    try {
+      try {
+        await waiter;
+        throwIfCancelledAfterWake(waiter);
+      } finally {
+        this.waiters.remove(waiter);
+      }
+    } catch (error) {
+      waiter.cancel();
+      // Keep the invariant: if nobody holds or is about to take the lock, the head runs.
+      if (error instanceof CancelledError && !this.isLocked) this.waiters.wakeHead();
+      throw error;
+    }
+    this.isLocked = true;
+    return true;
+  }
+
+  /**
+   * Frees the lock and wakes the first waiting task, if any (asyncio's `release`). Throws
+   * {@link InvalidStateError} if the lock is not held.
+   */
+  release(): void {
+    if (!this.isLocked) {
+      throw new InvalidStateError("Lock.release() called on an unlocked lock: release only after acquire()");
+    }
+    this.isLocked = false;
+    this.waiters.wakeHead();
+  }
+
+  /**
+   * Acquires the lock and resolves to a {@link Held} that releases it when disposed.
+   *
+   * @example
+   * await using _ = await lock.hold();
+   */
+  async hold(): Promise<Held> {
+    await this.acquire();
+    return new Held(this);
+  }
+
+  /** Releases the lock (so `await using _ = lock` after `acquire()` releases at block end). */
+  [asyncDisposeSymbol](): Promise<void> {
+    this.release();
+    return Promise.resolve();
+  }
+
+  /** @internal Number of registered waiters (woken ones that have not run included). */
+  _waiterCount(): number {
+    return this.waiters.length;
+  }
+
+  /** @internal Relabels the waits (a Barrier's internal lock waits "barrier.wait"). */
+  _relabel(label: string): void {
+    this.waiters.label = label;
+  }
+
+  toString(): string {
+    return `Lock(${this.isLocked ? "locked" : "unlocked"}, waiters=${this.waiters.idleCount()})`;
+  }
+}
