@@ -194,6 +194,13 @@ export class Future<T = unknown> implements PromiseLike<T> {
           new InvalidStateError(`${this.describeSelf()} cannot await itself: it would wait forever`),
         ).then(onFulfilled, onRejected);
       }
+      if (this._state !== PENDING && task._mustCancel) {
+        // Cancelled between the `await` and this call, while the future completed: asyncio's task
+        // was already suspended and its next step throws, so this await is the checkpoint.
+        task._mustCancel = false;
+        this._retrieved = true;
+        return Promise.reject(new CancelledError(task._cancelMessage)).then(onFulfilled, onRejected);
+      }
       this._suspend(task);
     }
     this._retrieved = true;
