@@ -35,4 +35,5 @@ export { Event } from "./sync/event.js";
 export { Held, Lock, type SyncOptions } from "./sync/lock.js";
 export { BoundedSemaphore, Semaphore } from "./sync/semaphore.js";
 export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./task.js";
+export { Timeout, timeout, timeoutAt } from "./timeout.js";
 export type { TaskOutcome, TraceEvent, TraceSink } from "./trace/sink.js";
