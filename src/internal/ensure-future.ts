@@ -1,0 +1,79 @@
+/**
+ * What the combinators (`gather`, `shield`, `asCompleted`) accept, and how each kind becomes a
+ * {@link Future} they can join through `_onDone` (asyncio's `ensure_future`).
+ */
+import { CancelledError, describe } from "../errors.js";
+import { Future, PENDING } from "../future.js";
+import type { Loop } from "../loop.js";
+import { Task } from "../task.js";
+
+/**
+ * Something a combinator can wait for: a {@link Task} or {@link Future}, a promise (work that is
+ * already running), or a function that starts the work (run as a task, like a coroutine).
+ */
+export type Awaitable<T> = Future<T> | PromiseLike<T> | (() => T | PromiseLike<T>);
+
+/** The value an {@link Awaitable} produces. */
+export type AwaitedResult<A> =
+  A extends Future<infer T>
+    ? T
+    : A extends PromiseLike<unknown>
+      ? Awaited<A>
+      : A extends () => infer R
+        ? Awaited<R>
+        : never;
+
+/** True for objects and functions with a `then` method. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+/** True for what {@link toFuture} accepts. */
+export function isAwaitable(value: unknown): boolean {
+  return value instanceof Future || typeof value === "function" || isThenable(value);
+}
+
+/**
+ * A future that follows a foreign promise. Cancelling it stops the waiting, not the promise
+ * (nothing can stop a promise); what the promise does afterwards is ignored.
+ */
+class PromiseFuture<T> extends Future<T> {
+  constructor(loop: Loop, promise: PromiseLike<T>) {
+    super(loop);
+    this._label = "promise";
+    // Calling `then` directly costs one reaction on a native promise (Promise.resolve adds a job).
+    void promise.then(
+      (value) => {
+        if (this._state === PENDING) this._resolve(value);
+      },
+      (error: unknown) => {
+        if (this._state !== PENDING) return;
+        if (error instanceof CancelledError) {
+          // An awaitress operation inside the promise was cancelled: so is this future, with the
+          // same error object.
+          this._error = error;
+          this.cancel(error.reason);
+          return;
+        }
+        this._reject(error);
+      },
+    );
+  }
+}
+
+/**
+ * The future for `aw`: a Future or Task as it is, a function run as a new task, a promise
+ * followed by a new future. Throws TypeError for anything else, naming `where`.
+ */
+export function toFuture<T>(aw: Awaitable<T>, loop: Loop, where: string): Future<T> {
+  if (aw instanceof Future) return aw;
+  if (typeof aw === "function") return new Task(aw as () => T | PromiseLike<T>, {}, loop);
+  if (isThenable(aw)) return new PromiseFuture(loop, aw);
+  throw new TypeError(
+    `Expected ${where} to be a Task, a Future, a promise or a function that starts the work, got ${describe(aw)}`,
+  );
+}
