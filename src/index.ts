@@ -23,11 +23,14 @@ export {
   TimerError,
 } from "./errors.js";
 export { type DoneCallback, Future } from "./future.js";
+export { type GatherOptions, type GatherResults, type GatherSettledResults, gather } from "./gather.js";
+export type { Awaitable, AwaitedResult } from "./internal/ensure-future.js";
 export { type ErrorContext, type ErrorHandler, getRunningLoop, Loop } from "./loop.js";
 export { LifoQueue } from "./queues/lifo-queue.js";
 export { type Compare, PriorityQueue } from "./queues/priority-queue.js";
 export { Queue, type QueueOptions } from "./queues/queue.js";
 export { type RunOptions, run } from "./run.js";
+export { shield } from "./shield.js";
 export { sleep, time } from "./sleep.js";
 export { Barrier } from "./sync/barrier.js";
 export { Condition } from "./sync/condition.js";
@@ -37,3 +40,15 @@ export { BoundedSemaphore, Semaphore } from "./sync/semaphore.js";
 export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./task.js";
 export { Timeout, timeout, timeoutAt } from "./timeout.js";
 export type { TaskOutcome, TraceEvent, TraceSink } from "./trace/sink.js";
+export {
+  ALL_COMPLETED,
+  type AsCompletedIterator,
+  type AsCompletedOptions,
+  asCompleted,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  type FutureValue,
+  type ReturnWhen,
+  type WaitOptions,
+  wait,
+} from "./wait.js";
