@@ -32,7 +32,8 @@ export class Barrier {
   /** @internal the phase (asyncio's `_state`), read by tests */
   _state: BarrierState = "filling";
   private readonly partiesCount: number;
-  private count = 0;
+  /** @internal tasks inside `wait()` (asyncio's `_count`), read by tests */
+  _count = 0;
   private readonly cond: Condition;
 
   /**
@@ -58,7 +59,7 @@ export class Barrier {
 
   /** Number of tasks waiting for the barrier to fill (0 while it drains, resets or is broken). */
   get nWaiting(): number {
-    return this._state === "filling" ? this.count : 0;
+    return this._state === "filling" ? this._count : 0;
   }
 
   /** True once `abort()` broke the barrier (until `reset()`). */
@@ -75,8 +76,8 @@ export class Barrier {
     await this.cond.acquire();
     try {
       await this.block();
-      const index = this.count;
-      this.count++;
+      const index = this._count;
+      this._count++;
       try {
         if (index + 1 === this.partiesCount) {
           // Last to arrive: release everyone. Later arrivals wait until the group has left.
@@ -92,7 +93,7 @@ export class Barrier {
         }
         return index;
       } finally {
-        this.count--;
+        this._count--;
         this.leave();
       }
     } finally {
@@ -107,7 +108,7 @@ export class Barrier {
   async reset(): Promise<void> {
     await this.cond.acquire();
     try {
-      if (this.count > 0) this._state = "resetting";
+      if (this._count > 0) this._state = "resetting";
       else this._state = "filling";
       this.cond.notifyAll();
     } finally {
@@ -144,7 +145,7 @@ export class Barrier {
 
   /** The last task out of a draining or resetting barrier opens it for the next group. */
   private leave(): void {
-    if (this.count === 0) {
+    if (this._count === 0) {
       if (this._state === "resetting" || this._state === "draining") this._state = "filling";
       this.cond.notifyAll();
     }
