@@ -49,8 +49,9 @@ export type FutureValue<F> = F extends Future<infer T> ? T : never;
 
 function checkCollection(aws: unknown, fn: string): Iterable<unknown> {
   if (aws instanceof Future || typeof aws === "function" || isThenable(aws)) {
+    const what = aws instanceof Future ? `a ${aws[Symbol.toStringTag]}` : describe(aws);
     throw new TypeError(
-      `${fn} expects an array (or other iterable) of tasks, got ${describe(aws)}: pass [task] rather than task`,
+      `${fn} expects an array (or other iterable) of tasks, got ${what}: pass [task] rather than task`,
     );
   }
   if (aws === null || typeof aws !== "object" || typeof (aws as Iterable<unknown>)[Symbol.iterator] !== "function") {
