@@ -38,6 +38,7 @@ export { Event } from "./sync/event.js";
 export { Held, Lock, type SyncOptions } from "./sync/lock.js";
 export { BoundedSemaphore, Semaphore } from "./sync/semaphore.js";
 export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./task.js";
+export { TaskGroup, taskGroup } from "./task-group.js";
 export { Timeout, timeout, timeoutAt } from "./timeout.js";
 export type { TaskOutcome, TraceEvent, TraceSink } from "./trace/sink.js";
 export {
@@ -52,3 +53,4 @@ export {
   type WaitOptions,
   wait,
 } from "./wait.js";
+export { waitFor } from "./wait-for.js";

@@ -161,10 +161,10 @@ export class Timeout {
     try {
       result = await body(this);
     } catch (error) {
-      this.exit(error);
+      this.exit(true, error);
       throw error;
     }
-    this.exit(undefined);
+    this.exit(false, undefined);
     return result;
   }
 
@@ -187,12 +187,17 @@ export class Timeout {
   }
 
   /** asyncio's `__aexit__`: throws the TimeoutError that replaces `error`, or returns. */
-  private exit(error: unknown): void {
+  private exit(threw: boolean, error: unknown): void {
+    const task = this.task as Task;
+    // asyncio fires every timer due at the same loop time before any task resumes; a virtual
+    // clock that fires one timer per idle point may leave ours due but not yet fired. It would
+    // have cancelled the task, and the uncancel() below would have taken the request back.
+    const dueNotFired = this.state === "active" && this.timer !== null && this.isDueOnVirtualClock(this.timer);
     this.cancelPending();
-    if (this.state === "expiring") {
+    if (this.state === "expiring" || dueNotFired) {
       this.state = "expired";
-      const task = this.task as Task;
-      if (task.uncancel() <= this.cancellingAtEntry && error !== undefined) {
+      const remaining = dueNotFired ? task.cancelling() : task.uncancel();
+      if (remaining <= this.cancellingAtEntry && threw) {
         if (error instanceof CancelledError) {
           throw new TimeoutError(this.expiryMessage(), { cause: error });
         }
@@ -201,6 +206,11 @@ export class Timeout {
     } else if (this.state === "active") {
       this.state = "finished";
     }
+  }
+
+  private isDueOnVirtualClock(timer: TimerHandle): boolean {
+    const clock = (this.task as Task).loop.clock;
+    return clock.kind === "virtual" && timer.pending && timer.when <= clock.now();
   }
 
   private expiryMessage(): string {
