@@ -40,6 +40,9 @@ export { BoundedSemaphore, Semaphore } from "./sync/semaphore.js";
 export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./task.js";
 export { TaskGroup, taskGroup } from "./task-group.js";
 export { Timeout, timeout, timeoutAt } from "./timeout.js";
+export { formatTemplate, formatValue } from "./timer/format.js";
+export { Timers } from "./timer/registry.js";
+export { Timer, type TimerOptions, type TimerText } from "./timer/timer.js";
 export type { TaskOutcome, TraceEvent, TraceSink } from "./trace/sink.js";
 export {
   ALL_COMPLETED,
