@@ -35,9 +35,32 @@ export type TraceEvent =
     }
   | { readonly type: "timer-fired"; readonly time: number; readonly label: string }
   | { readonly type: "clock-jump"; readonly time: number; readonly from: number }
-  | { readonly type: "loop-idle"; readonly time: number };
+  | { readonly type: "loop-idle"; readonly time: number }
+  /** Debug mode: one synchronous step of `task` (null: outside any task) held the loop `duration` s. */
+  | { readonly type: "slow-step"; readonly time: number; readonly task: number | null; readonly duration: number };
 
-/** Receives the loop's events, in the order they happen. */
+/** The `type` of every {@link TraceEvent}. */
+export type TraceEventType = TraceEvent["type"];
+
+/**
+ * Receives the loop's events, in the order they happen. Install one with
+ * `run(main, { trace: sink })`; {@link Recorder} keeps them in memory, {@link JsonlWriter}
+ * streams them to a file.
+ *
+ * @example
+ * const sink: TraceSink = { event: (e) => console.log(e.type, e.time) };
+ * await run(main, { trace: sink });
+ */
 export interface TraceSink {
+  /** Called once per event, synchronously, while the loop runs: keep it cheap. */
   event(event: TraceEvent): void;
+  /**
+   * When true, the loop also watches each synchronous step of each task (with `async_hooks`), so
+   * the trace marks a task that waits on a foreign promise (`fetch`, a stream) as waiting on
+   * "a foreign promise" instead of running. Costs more: every promise of the process is hooked.
+   * @default false
+   */
+  readonly steps?: boolean;
+  /** Called when `run` returns, so a sink that buffers can write out what it holds. */
+  flush?(): void;
 }

@@ -1,0 +1,241 @@
+/**
+ * Debug mode's eyes on every synchronous step: `async_hooks` before/after callbacks (and the
+ * loop's own hook around each task's first step) time each step of each task, report the slow
+ * ones naming the task and where it was created, publish the running task to the watchdog, and
+ * notice tasks that wait on something awaitress does not know (a foreign promise).
+ */
+import { type AsyncHook, createHook } from "node:async_hooks";
+import type { Future } from "../future.js";
+import { type Loop, type LoopTask, type StepObserver, taskContext } from "../loop.js";
+import type { Task } from "../task.js";
+import { formatTime } from "../trace/timeline.js";
+import { creationSite } from "./creation-site.js";
+import { type BlockedReport, Watchdog } from "./watchdog.js";
+
+/** The label of a wait awaitress cannot see into. */
+export const FOREIGN = "a foreign promise";
+
+/** Options of {@link StepMonitor}. */
+export interface StepMonitorOptions {
+  /** Report steps longer than this many seconds; `null` to not time steps. */
+  slowStepThreshold: number | null;
+  /** Start a watchdog reporting steps longer than this many seconds, live; `null` for none. */
+  blockedThreshold: number | null;
+  /** Where the watchdog writes. @default 2 */
+  watchdogFd?: number;
+}
+
+/** What a pending task waits on, and since when (loop time). */
+export interface WaitInfo {
+  readonly on: string;
+  readonly since: number;
+}
+
+interface WaitRecord {
+  waiter: Future<unknown> | null;
+  on: string;
+  since: number;
+}
+
+type MonitoredTask = Task & LoopTask;
+
+/**
+ * Watches the steps of one loop's tasks. `run` creates it in debug mode (and for trace sinks
+ * with `steps: true`), installs it as `loop.steps`, and stops it when the loop closes.
+ *
+ * @example
+ * const monitor = new StepMonitor(loop, { slowStepThreshold: 0.1, blockedThreshold: null });
+ * loop.steps = monitor;
+ * await monitor.start();
+ */
+export class StepMonitor implements StepObserver {
+  /** Reports the watchdog wrote (received once the loop ran again). */
+  readonly blockedReports: BlockedReport[] = [];
+  private readonly thresholdMs: number;
+  private hook: AsyncHook | null = null;
+  private watchdog: Watchdog | null = null;
+  // The stack of open steps (steps nest: the loop's pass runs first steps; eager tasks nest).
+  private readonly stackTasks: (MonitoredTask | null)[] = [];
+  private readonly stackStarts: number[] = [];
+  private readonly stackChildren: number[] = [];
+  private depth = 0;
+  private readonly waits = new WeakMap<MonitoredTask, WaitRecord>();
+  /** Tasks whose last step ended with no awaitress future to wait on: maybe a foreign promise. */
+  private readonly maybeForeign = new Map<MonitoredTask, number>();
+  /** Tasks recorded as waiting on a foreign promise. */
+  private readonly foreign = new Set<MonitoredTask>();
+  private checkScheduled = false;
+  private finished: number[] = [];
+
+  constructor(
+    readonly loop: Loop,
+    private readonly options: StepMonitorOptions,
+  ) {
+    this.thresholdMs = options.slowStepThreshold === null ? Number.POSITIVE_INFINITY : options.slowStepThreshold * 1000;
+  }
+
+  /** Enables the hooks and starts the watchdog; resolves once the watchdog is watching. */
+  async start(): Promise<void> {
+    const loop = this.loop;
+    this.hook = createHook({
+      // An exception escaping an async hook kills the process: never let one out.
+      before: () => {
+        try {
+          const task = taskContext.getStore();
+          this.push(task !== undefined && task.loop === loop ? (task as MonitoredTask) : null);
+        } catch (error) {
+          this.internalError(error);
+        }
+      },
+      after: () => {
+        try {
+          this.pop();
+        } catch (error) {
+          this.internalError(error);
+        }
+      },
+    });
+    this.hook.enable();
+    const blocked = this.options.blockedThreshold;
+    if (blocked !== null) {
+      this.watchdog = new Watchdog({
+        blockedThreshold: blocked,
+        ...(this.options.watchdogFd !== undefined ? { fd: this.options.watchdogFd } : {}),
+        onReport: (report) => this.blockedReports.push(report),
+      });
+      await this.watchdog.ready;
+    }
+  }
+
+  /** Disables the hooks and stops the watchdog. */
+  stop(): void {
+    this.hook?.disable();
+    this.hook = null;
+    this.watchdog?.close();
+    this.watchdog = null;
+    this.maybeForeign.clear();
+    this.foreign.clear();
+  }
+
+  /** What `task` waits on and since when, as far as the monitor saw; undefined if it runs. */
+  waitOf(task: Task): WaitInfo | undefined {
+    const record = this.waits.get(task as MonitoredTask);
+    if (record === undefined) return undefined;
+    if (record.waiter !== null && record.waiter !== task._futWaiter) return undefined;
+    return { on: record.on, since: record.since };
+  }
+
+  /** @internal A task was made: the watchdog learns its name. */
+  created(task: LoopTask): void {
+    const t = task as MonitoredTask;
+    this.watchdog?.name(t.id, t.name, creationSite(t.creationStack));
+  }
+
+  /** @internal A task's first step starts. */
+  enter(task: LoopTask): void {
+    this.push(task as MonitoredTask);
+  }
+
+  /** @internal A task's first step ends. */
+  leave(_task: LoopTask): void {
+    this.pop();
+  }
+
+  private push(task: MonitoredTask | null): void {
+    const d = this.depth++;
+    this.stackTasks[d] = task;
+    this.stackStarts[d] = performance.now();
+    this.stackChildren[d] = 0;
+    if (task !== null) this.stepStarts(task);
+    this.watchdog?.publish(task === null ? 0 : task.id, d + 1);
+  }
+
+  private pop(): void {
+    if (this.depth === 0) return;
+    const d = --this.depth;
+    const task = this.stackTasks[d] as MonitoredTask | null;
+    const total = performance.now() - (this.stackStarts[d] as number);
+    const own = total - (this.stackChildren[d] as number);
+    if (d > 0) this.stackChildren[d - 1] = (this.stackChildren[d - 1] as number) + total;
+    this.stackTasks[d] = null;
+    if (this.watchdog !== null) {
+      const outer = d > 0 ? this.stackTasks[d - 1] : null;
+      this.watchdog.publish(outer == null ? 0 : outer.id, d);
+    }
+    if (task !== null) this.stepEnds(task, own);
+  }
+
+  private stepStarts(task: MonitoredTask): void {
+    this.maybeForeign.delete(task);
+    if (this.foreign.delete(task)) {
+      this.waits.delete(task);
+      const trace = this.loop.trace;
+      if (trace !== null) trace.event({ type: "task-resumed", time: this.loop.time(), task: task.id, by: null });
+    }
+  }
+
+  private stepEnds(task: MonitoredTask, ownMs: number): void {
+    if (ownMs > this.thresholdMs) this.reportSlow(task, ownMs / 1000);
+    if (task.done()) {
+      this.waits.delete(task);
+      if (this.watchdog !== null) {
+        this.finished.push(task.id);
+        if (this.finished.length >= 256) this.flushFinished();
+      }
+      return;
+    }
+    const waiter = task._futWaiter;
+    if (waiter !== null) {
+      const record = this.waits.get(task);
+      if (record === undefined || record.waiter !== waiter) {
+        this.waits.set(task, { waiter, on: waiter._waitLabel(), since: this.loop.time() });
+      }
+      return;
+    }
+    // No awaitress future to wait on. If the task has not run again once the microtasks have
+    // drained, it waits on something awaitress cannot see.
+    this.maybeForeign.set(task, this.loop.time());
+    if (!this.checkScheduled) {
+      this.checkScheduled = true;
+      setImmediate(this.checkForeign);
+    }
+  }
+
+  private flushFinished(): void {
+    this.watchdog?.forget(this.finished);
+    this.finished = [];
+  }
+
+  private readonly checkForeign = (): void => {
+    this.checkScheduled = false;
+    const trace = this.loop.trace;
+    for (const [task, since] of this.maybeForeign) {
+      if (task.done() || task._futWaiter !== null) continue;
+      this.foreign.add(task);
+      this.waits.set(task, { waiter: null, on: FOREIGN, since });
+      if (trace !== null) trace.event({ type: "task-suspended", time: since, task: task.id, on: FOREIGN });
+    }
+    this.maybeForeign.clear();
+  };
+
+  private internalError(error: unknown): void {
+    try {
+      this.loop.reportError({ message: "Debug mode's step monitor failed", error });
+    } catch {
+      // Nothing left to report with.
+    }
+  }
+
+  private reportSlow(task: MonitoredTask, seconds: number): void {
+    const site = creationSite(task.creationStack);
+    const where = site === undefined ? "" : `, created at ${site}`;
+    const threshold = this.options.slowStepThreshold as number;
+    const trace = this.loop.trace;
+    if (trace !== null) trace.event({ type: "slow-step", time: this.loop.time(), task: task.id, duration: seconds });
+    this.loop.reportError({
+      message: `Executing Task "${task.name}" (id ${task.id}${where}) took ${seconds.toFixed(3)} seconds: one synchronous step held the event loop longer than slowStepThreshold (${formatTime(threshold)}); move the blocking work to a worker or await inside it`,
+      error: undefined,
+      task,
+    });
+  }
+}

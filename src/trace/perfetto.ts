@@ -1,0 +1,194 @@
+/**
+ * Chrome trace-event JSON (the format Perfetto and chrome://tracing open): one track per task
+ * with its running and waiting slices, flow arrows from the task that woke another to the task
+ * it woke, a track for the loop's timers and clock jumps, and a counter per queue.
+ */
+import type { TraceEvent } from "./sink.js";
+import { buildTimeline, type Lane } from "./timeline.js";
+
+/** One entry of `traceEvents` (the fields this exporter uses). */
+export interface ChromeTraceEvent {
+  name: string;
+  ph: "X" | "M" | "s" | "f" | "i" | "C";
+  pid: number;
+  tid: number;
+  ts?: number;
+  dur?: number;
+  cat?: string;
+  id?: number;
+  bp?: "e";
+  s?: "t" | "p" | "g";
+  args?: Record<string, unknown>;
+}
+
+/** A whole trace file: `{ traceEvents, displayTimeUnit, otherData }`. */
+export interface ChromeTrace {
+  traceEvents: ChromeTraceEvent[];
+  displayTimeUnit: "ms";
+  otherData: Record<string, string>;
+}
+
+const PID = 1;
+const LOOP_TID = 0;
+
+/** A lane's slices in microseconds, laid end to end so none overlaps (zero-length runs get 1 µs). */
+interface Slice {
+  readonly kind: "run" | "wait";
+  readonly ts: number;
+  readonly dur: number;
+  readonly start: number;
+  readonly end: number;
+  readonly label: string;
+  readonly wokenBy: number | null;
+}
+
+function micro(seconds: number, origin: number): number {
+  return Math.round((seconds - origin) * 1e6 * 1000) / 1000;
+}
+
+function layOut(lane: Lane, origin: number): Slice[] {
+  const slices: Slice[] = [];
+  let cursor = Number.NEGATIVE_INFINITY;
+  for (const s of lane.segments) {
+    if (s.kind === "ready") continue;
+    const ts = Math.max(micro(s.start, origin), cursor);
+    const end = Math.max(micro(s.end, origin), ts + (s.kind === "run" ? 1 : 0));
+    if (end <= ts) continue;
+    slices.push({ kind: s.kind, ts, dur: end - ts, start: s.start, end: s.end, label: s.label, wokenBy: s.wokenBy });
+    cursor = end;
+  }
+  return slices;
+}
+
+/**
+ * Converts a recording into Chrome trace-event JSON that Perfetto (ui.perfetto.dev, "Open trace
+ * file") and chrome://tracing open: a thread per task named "name (id n)", slices "run" and
+ * "wait: <label>", flow arrows ("wake") from waker to woken, instant events for timers, clock
+ * jumps and slow steps on a "loop" thread, and a counter track per queue. Times are
+ * microseconds from the start of the recording; a step that took no time on the virtual clock is
+ * drawn 1 µs wide so it can carry its arrows.
+ *
+ * @example
+ * writeFileSync("trace.json", JSON.stringify(perfettoTrace(recorder.events)));
+ */
+export function perfettoTrace(events: readonly TraceEvent[]): ChromeTrace {
+  const timeline = buildTimeline(events);
+  const origin = timeline.start;
+  const out: ChromeTraceEvent[] = [
+    { name: "process_name", ph: "M", pid: PID, tid: LOOP_TID, args: { name: "awaitress event loop" } },
+    { name: "thread_name", ph: "M", pid: PID, tid: LOOP_TID, args: { name: "loop (timers, clock)" } },
+    { name: "thread_sort_index", ph: "M", pid: PID, tid: LOOP_TID, args: { sort_index: 0 } },
+  ];
+  const slicesByTask = new Map<number, Slice[]>();
+  for (const lane of timeline.lanes) {
+    out.push({ name: "thread_name", ph: "M", pid: PID, tid: lane.id, args: { name: `${lane.name} (id ${lane.id})` } });
+    out.push({ name: "thread_sort_index", ph: "M", pid: PID, tid: lane.id, args: { sort_index: lane.id } });
+    const slices = layOut(lane, origin);
+    slicesByTask.set(lane.id, slices);
+    for (const s of slices) {
+      const args: Record<string, unknown> = { task: lane.name, from: s.start, to: s.end };
+      if (s.kind === "wait") args.wokenBy = s.wokenBy === null ? "no task (timer, callback or I/O)" : s.wokenBy;
+      out.push({
+        name: s.kind === "run" ? "run" : `wait: ${s.label}`,
+        cat: s.kind,
+        ph: "X",
+        pid: PID,
+        tid: lane.id,
+        ts: s.ts,
+        dur: s.dur,
+        args,
+      });
+    }
+    if (lane.done !== null) {
+      const args: Record<string, unknown> = { outcome: lane.outcome };
+      if (lane.error !== undefined) args.error = lane.error;
+      out.push({
+        name: `done: ${lane.outcome}`,
+        cat: "task",
+        ph: "i",
+        s: "t",
+        pid: PID,
+        tid: lane.id,
+        ts: micro(lane.done, origin),
+        args,
+      });
+    }
+  }
+  let flowId = 0;
+  for (const wake of timeline.wakes) {
+    if (wake.from === null) continue;
+    const waker = (slicesByTask.get(wake.from) ?? []).findLast(
+      (s) => s.kind === "run" && s.start <= wake.time && wake.time <= s.end,
+    );
+    const woken = (slicesByTask.get(wake.to) ?? []).find((s) => s.kind === "run" && s.start >= wake.time);
+    if (waker === undefined || woken === undefined) continue;
+    flowId++;
+    const common = { name: "wake", cat: "wake", pid: PID, id: flowId } as const;
+    out.push({ ...common, ph: "s", tid: wake.from, ts: waker.ts });
+    out.push({ ...common, ph: "f", bp: "e", tid: wake.to, ts: Math.max(waker.ts, woken.ts + woken.dur) });
+  }
+  for (const e of timeline.marks) {
+    const ts = micro(e.time, origin);
+    switch (e.type) {
+      case "timer-fired":
+        out.push({ name: `timer: ${e.label}`, cat: "timer", ph: "i", s: "t", pid: PID, tid: LOOP_TID, ts });
+        break;
+      case "clock-jump":
+        out.push({
+          name: "clock jump",
+          cat: "clock",
+          ph: "i",
+          s: "t",
+          pid: PID,
+          tid: LOOP_TID,
+          ts,
+          args: { from: e.from, to: e.time },
+        });
+        break;
+      case "loop-idle":
+        out.push({ name: "idle", cat: "clock", ph: "i", s: "t", pid: PID, tid: LOOP_TID, ts });
+        break;
+      case "slow-step":
+        out.push({
+          name: `slow step ${(e.duration * 1000).toFixed(1)} ms`,
+          cat: "debug",
+          ph: "i",
+          s: "t",
+          pid: PID,
+          tid: e.task ?? LOOP_TID,
+          ts,
+          args: { seconds: e.duration },
+        });
+        break;
+      case "queue-put":
+      case "queue-get":
+        out.push({
+          name: `queue ${e.queue}`,
+          cat: "queue",
+          ph: "C",
+          pid: PID,
+          tid: LOOP_TID,
+          ts,
+          args: { size: e.size },
+        });
+        break;
+      default:
+        break;
+    }
+  }
+  return {
+    traceEvents: out,
+    displayTimeUnit: "ms",
+    otherData: { producer: "awaitress", clock: "loop clock, microseconds from the first event" },
+  };
+}
+
+/**
+ * {@link perfettoTrace} as a JSON string, ready to write to a `.json` file.
+ *
+ * @example
+ * writeFileSync("trace.json", perfettoJson(recorder.events));
+ */
+export function perfettoJson(events: readonly TraceEvent[]): string {
+  return JSON.stringify(perfettoTrace(events));
+}
