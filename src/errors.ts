@@ -155,8 +155,51 @@ export class ExceptionGroup extends AggregateError {
   }
 }
 
-/** A virtual-clock program in which every task waits and no timer is due: it can never finish. */
-export class DeadlockError extends AwaitressError {}
+/** One task of a {@link DeadlockError}: who waits, on what, since when. */
+export interface DeadlockedTask {
+  /** The task's name. */
+  readonly name: string;
+  /** What it waits on, as traces say it: "queue.get", "lock.acquire", `task "Two"`, "future". */
+  readonly waitsOn: string;
+  /** Virtual time at which it started waiting, in seconds. */
+  readonly since: number;
+}
+
+/**
+ * A program on the virtual clock in which every task waits on an awaitress future (a queue, a
+ * lock, an event, another task) and no timer is pending: nothing can ever wake any of them, so
+ * `run` rejects with this error instead of hanging. `waiting` lists every task, what it waits on
+ * and since when; `seed` is the shuffle seed the run used, if any.
+ *
+ * @example
+ * try { await run(main, { clock: "virtual" }) } catch (e) {
+ *   if (e instanceof DeadlockError) for (const t of e.waiting) console.log(t.name, t.waitsOn);
+ * }
+ */
+export class DeadlockError extends AwaitressError {
+  /** Every task still alive, each waiting. */
+  readonly waiting: readonly DeadlockedTask[];
+  /** Virtual time at which the deadlock was found, in seconds. */
+  readonly time: number;
+  /** The `shuffle` seed of the run (replay it to reproduce the deadlock), or `undefined`. */
+  readonly seed: number | undefined;
+  constructor(waiting: readonly DeadlockedTask[], time: number, seed?: number) {
+    const lines = waiting.map(
+      (t) => `  "${t.name}" waits on ${t.waitsOn} (since t=${t.since}s, for ${+(time - t.since).toPrecision(12)}s)`,
+    );
+    const replay =
+      seed === undefined ? "" : `\nShuffle seed ${seed}: run(main, { clock: "virtual", shuffle: ${seed} }) replays it.`;
+    super(
+      `Deadlock at virtual time ${time}s: every task waits and no timer is pending, so none can ever resume:\n` +
+        `${lines.join("\n")}\n` +
+        "Find the put, release, set or result that was meant to wake one of them." +
+        replay,
+    );
+    this.waiting = Object.freeze([...waiting]);
+    this.time = time;
+    this.seed = seed;
+  }
+}
 
 /** `Queue.getNowait()` on an empty queue. */
 export class QueueEmpty extends AwaitressError {}

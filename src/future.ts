@@ -24,6 +24,8 @@ export interface Awaiter {
   _futWaiter: Future<unknown> | null;
   _mustCancel: boolean;
   _cancelMessage: unknown;
+  /** Virtual-clock time at which the task last suspended on a future (for deadlock reports). */
+  _waitingSince: number;
 }
 
 type Listener = (future: Future<never>) => void;
@@ -226,6 +228,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (this._state !== PENDING) return;
     task._futWaiter = this as Future<unknown>;
     this._awaiter = task;
+    // Deadlock reports say how long each task has waited; on the virtual clock that is a field read.
+    const clock = this._loop.clock;
+    if (clock.kind === "virtual") task._waitingSince = clock.now();
     const trace = this._loop.trace;
     if (trace !== null) {
       trace.event({ type: "task-suspended", time: this._loop.time(), task: task.id, on: this._waitLabel() });

@@ -12,6 +12,7 @@ export {
   BrokenBarrierError,
   CancelledError,
   DeadlockError,
+  type DeadlockedTask,
   ExceptionGroup,
   InvalidStateError,
   isCancelled,

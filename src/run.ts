@@ -4,9 +4,10 @@
  */
 import type { Clock } from "./clock/clock.js";
 import { RealClock } from "./clock/real.js";
-import { VirtualClock } from "./clock/virtual.js";
-import { describe } from "./errors.js";
+import { VirtualClock, type VirtualClockOptions } from "./clock/virtual.js";
+import { DeadlockError, type DeadlockedTask, describe } from "./errors.js";
 import type { Future } from "./future.js";
+import { checkSeed, seededRandom } from "./internal/prng.js";
 import { type ErrorHandler, Loop } from "./loop.js";
 import { Task, type TaskFunction } from "./task.js";
 import type { TraceSink } from "./trace/sink.js";
@@ -36,15 +37,52 @@ export interface RunOptions {
    */
   trace?: TraceSink | null;
   /**
+   * Schedule fuzzing: a seed (a non-negative integer) for a generator that permutes callbacks that
+   * are equally ready — timers due at the same instant on the virtual clock, the callbacks of one
+   * loop pass, waiters released together — so a test can run a program under many interleavings.
+   * The same seed gives the same interleaving on every run. When `run` fails, the error carries
+   * the seed: `DeadlockError.seed`, and a non-enumerable `shuffleSeed` property on any other error
+   * object. Without it the order is the documented FIFO one. asyncio has no such option.
+   * @default undefined (FIFO)
+   * @example
+   * for (let seed = 0; seed < 200; seed++) {
+   *   try { await run(main, { clock: "virtual", shuffle: seed }) }
+   *   catch (e) { console.log(`seed ${seed} breaks it:`, e); break }
+   * }
+   */
+  shuffle?: number;
+  /**
+   * With `clock: "virtual"`: real seconds the program must stay idle before the clock jumps, so
+   * a program awaiting real I/O does not see time race ahead (Trio's `autojump_threshold`; see
+   * {@link VirtualClockOptions.autojumpThreshold}). For a clock instance, pass it to
+   * `new VirtualClock({ autojumpThreshold })` instead.
+   * @default 0
+   */
+  autojumpThreshold?: number;
+  /**
+   * On a virtual clock: when every task waits on an awaitress future and no timer is pending,
+   * cancel every task and reject with {@link DeadlockError} naming each task and what it waits
+   * on. `false` leaves the program waiting (forever, unless something outside wakes it).
+   * @default true
+   */
+  detectDeadlock?: boolean;
+  /**
    * Name of the root task.
    * @default "main"
    */
   name?: string;
 }
 
-function makeClock(clock: RunOptions["clock"]): Clock {
+function makeClock(clock: RunOptions["clock"], autojumpThreshold: number | undefined): Clock {
+  if (autojumpThreshold !== undefined && clock !== "virtual") {
+    throw new TypeError(
+      'Expected `autojumpThreshold` only with clock: "virtual"; for a clock instance pass it to new VirtualClock({ autojumpThreshold })',
+    );
+  }
   if (clock === undefined || clock === "real") return new RealClock();
-  if (clock === "virtual") return new VirtualClock();
+  if (clock === "virtual") {
+    return new VirtualClock(autojumpThreshold === undefined ? {} : { autojumpThreshold });
+  }
   if (
     typeof clock === "object" &&
     clock !== null &&
@@ -97,16 +135,36 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
   if (options.onError !== undefined && typeof options.onError !== "function") {
     throw new TypeError(`Expected \`onError\` to be a function, got ${describe(options.onError)}`);
   }
+  if (options.detectDeadlock !== undefined && typeof options.detectDeadlock !== "boolean") {
+    throw new TypeError(`Expected \`detectDeadlock\` to be a boolean, got ${describe(options.detectDeadlock)}`);
+  }
+  const seed = options.shuffle === undefined ? undefined : checkSeed(options.shuffle, "`shuffle`");
+  const clock = makeClock(options.clock, options.autojumpThreshold);
   const loop = new Loop({
-    clock: makeClock(options.clock),
+    clock,
     ...(options.onError ? { onError: options.onError } : {}),
     debug: options.debug ?? process.env.AWAITRESS_DEBUG === "1",
     trace: options.trace ?? null,
   });
+  if (seed !== undefined) loop.shuffle = seededRandom(seed);
+  // On a virtual clock, a deadlock ends the wait for main (or for the tasks cancelled on exit).
+  let deadlock: DeadlockError | undefined;
+  let stuck: () => void = () => {};
+  const untilStuck = () => new Promise<void>((resolve) => (stuck = resolve));
+  if (clock instanceof VirtualClock) {
+    const onDeadlock =
+      options.detectDeadlock === false
+        ? undefined
+        : (waiting: DeadlockedTask[], time: number) => {
+            deadlock ??= new DeadlockError(waiting, time, seed);
+            stuck();
+          };
+    clock._attach(loop, onDeadlock);
+  }
   const root = new Task(main as TaskFunction<Awaited<T>>, { name: options.name ?? "main" }, loop);
   try {
-    await whenDone(root);
-    await cancelRemaining(loop);
+    await Promise.race([whenDone(root), untilStuck()]);
+    await Promise.race([cancelRemaining(loop), untilStuck()]);
   } finally {
     for (const failed of loop.failures) {
       if (failed !== (root as object) && !failed._retrieved) {
@@ -120,5 +178,14 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
     loop.failures.clear();
     loop.close();
   }
-  return root.result();
+  if (deadlock !== undefined) throw deadlock;
+  if (seed === undefined) return root.result();
+  try {
+    return root.result();
+  } catch (error) {
+    if (typeof error === "object" && error !== null && Object.isExtensible(error) && !("shuffleSeed" in error)) {
+      Object.defineProperty(error, "shuffleSeed", { value: seed, configurable: true, writable: true });
+    }
+    throw error;
+  }
 }

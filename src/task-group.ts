@@ -34,13 +34,12 @@ import { currentTask, Task, type TaskFunction, type TaskOptions } from "./task.j
  * import { run, sleep, TaskGroup } from "awaitress";
  * await run(async () => {
  *   const tg = new TaskGroup();
- *   await tg.run(async () => {
- *     const a = tg.createTask(() => sleep(1, "a"));
- *     const b = tg.createTask(() => sleep(2, "b"), { name: "b" });
- *     console.log(await a); // "a", after 1 s
- *     void b;
+ *   const a = await tg.run(async () => {
+ *     const first = tg.createTask(() => sleep(1, "a"));
+ *     tg.createTask(() => sleep(2, "b"), { name: "b" });
+ *     return await first; // after 1 s
  *   });
- *   console.log("both done");
+ *   console.log(a, "and b done too"); // after 2 s
  * }, { clock: "virtual" });
  */
 export class TaskGroup {
@@ -100,11 +99,14 @@ export class TaskGroup {
    * soon as it starts; after it finished, does nothing. Idempotent.
    *
    * @example
-   * import { run, sleep, taskGroup } from "awaitress";
-   * await run(() => taskGroup(async (tg) => {
-   *   tg.createTask(() => sleep(3600)); // a server, say
-   *   tg.createTask(async () => { await sleep(1); tg.cancel() }); // stops it all after 1 s
-   * }), { clock: "virtual" });
+   * import { run, sleep, taskGroup, time } from "awaitress";
+   * await run(async () => {
+   *   await taskGroup(async (tg) => {
+   *     tg.createTask(() => sleep(3600)); // a server, say
+   *     tg.createTask(async () => { await sleep(1); tg.cancel() }); // stops it all after 1 s
+   *   });
+   *   console.log(time()); // 1, and no error
+   * }, { clock: "virtual" });
    */
   cancel(): void {
     if (!this.entered) {

@@ -67,6 +67,8 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   _numCancelsRequested = 0;
   /** @internal */
   _started = false;
+  /** @internal virtual-clock time of the last suspension, for deadlock reports */
+  _waitingSince = 0;
   private fn: TaskFunction<T> | undefined;
   private controller: AbortController | undefined = undefined;
 

@@ -76,7 +76,9 @@ function setContext(error: unknown, context: unknown): void {
  * a non-enumerable `context` property set to a `TimeoutError` (Python's context chaining).
  *
  * `when` is a loop-clock time (see {@link time}); `null` never expires; a time already past fires
- * at the block's next await. `Infinity` never fires either. A `Timeout` can be entered once.
+ * at the block's next await. `Infinity` never fires either. A `Timeout` can be entered once. On a
+ * virtual clock, a deadline reached at the instant the block ends counts as expired, as it would
+ * in asyncio, where every timer due at a loop time fires before any task resumes.
  *
  * Cancellation lands at an awaitress await point: a block awaiting a foreign promise (say
  * `fetch`) is interrupted when that promise settles, at its next awaitress await.

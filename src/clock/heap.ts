@@ -3,9 +3,12 @@
  * O(log n) removal (each entry knows its index), so cancelled timers leave nothing behind.
  */
 
+/** `TimerEntry.index` of a timer taken out of the heap to fire in a batch, not fired yet. */
+export const DUE = -2;
+
 /** One scheduled callback. Returned to callers as an opaque {@link TimerHandle}. */
 export class TimerEntry<A = unknown> {
-  /** Position in the heap; -1 once fired or cancelled. */
+  /** Position in the heap; {@link DUE} while waiting to fire in a batch; -1 once fired or cancelled. */
   index = -1;
   constructor(
     /** Deadline, in clock seconds. */
@@ -16,7 +19,7 @@ export class TimerEntry<A = unknown> {
     readonly arg: A,
   ) {}
   get pending(): boolean {
-    return this.index >= 0;
+    return this.index !== -1;
   }
 }
 
