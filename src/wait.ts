@@ -339,6 +339,10 @@ export class AsCompletedIterator<F extends Future<unknown>>
  * The result is also a plain iterable of promises, like Python's `for f in as_completed(...)`:
  * each promise resolves to the next result in completion order.
  *
+ * TypeScript types a `for await` variable as the awaited element (it assumes async iterators
+ * yield settled values), so there `t` shows as the value type although it is the task: `await t`
+ * is right either way. `iterator.next()` is typed exactly.
+ *
  * Throws `TypeError` synchronously if `aws` is not an iterable (a single task or promise: pass
  * an array) or holds something that is not awaitable.
  *

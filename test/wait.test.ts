@@ -426,11 +426,11 @@ describe("asCompleted", () => {
       const done = new Future<number>();
       done.setResult(1);
       const never = new Future<number>();
-      const it = asCompleted([done, never], { timeout: 0.5 });
+      const iterator = asCompleted([done, never], { timeout: 0.5 });
       await sleep(1);
-      expect((await it.next()).value).toBe(done);
-      expect(await thrown(it.next())).toBeInstanceOf(TimeoutError);
-      expect(await it.next()).toEqual({ done: true, value: undefined });
+      expect((await iterator.next()).value).toBe(done);
+      expect(await thrown(iterator.next())).toBeInstanceOf(TimeoutError);
+      expect(await iterator.next()).toEqual({ done: true, value: undefined });
     });
   });
 
@@ -506,14 +506,14 @@ describe("asCompleted", () => {
   it("a consumer cancelled while it waits takes nothing: the next one gets the task", async () => {
     await runVirtual(async () => {
       const a = createTask(() => sleep(1, "a"));
-      const it = asCompleted([a]);
-      const consumer = createTask(() => it.next());
+      const iterator = asCompleted([a]);
+      const consumer = createTask(() => iterator.next());
       await tick();
       consumer.cancel();
       expect(await thrown(consumer)).toBeInstanceOf(CancelledError);
-      const next = await it.next();
+      const next = await iterator.next();
       expect(next.value).toBe(a);
-      expect(await it.next()).toEqual({ done: true, value: undefined });
+      expect(await iterator.next()).toEqual({ done: true, value: undefined });
     });
   });
 
