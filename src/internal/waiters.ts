@@ -92,7 +92,7 @@ export class WaiterQueue {
   private readonly ring = new RingBuffer<Waiter>(4);
 
   /** `label`: what waiting here means in traces and hang reports ("queue.get", ...). */
-  constructor(public label: string) {}
+  constructor(readonly label: string) {}
 
   /** Number of registered waiters (woken ones not yet resumed included). */
   get length(): number {
@@ -180,6 +180,13 @@ export class WaiterQueue {
       const waiter = ring.at(i) as Waiter;
       if (waiter.woken || !waiter.cancelled()) return true;
     }
+    return false;
+  }
+
+  /** True when a registered waiter was woken and has not resumed yet. */
+  anyWoken(): boolean {
+    const ring = this.ring;
+    for (let i = 0; i < ring.length; i++) if ((ring.at(i) as Waiter).woken) return true;
     return false;
   }
 

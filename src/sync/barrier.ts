@@ -1,6 +1,7 @@
 /** `Barrier`: asyncio's cyclic barrier for a fixed number of tasks. */
 import { BrokenBarrierError, describe } from "../errors.js";
-import { Condition } from "./condition.js";
+import { throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+import { getRunningLoop } from "../loop.js";
 import { type SyncOptions, waitLabel } from "./lock.js";
 
 /** @internal The barrier's phase, as asyncio's `_BarrierState`. */
@@ -18,6 +19,13 @@ export type BarrierState = "filling" | "draining" | "resetting" | "broken";
  * `BrokenBarrierError` until `reset()`. A waiting task that is cancelled leaves the count.
  * `parties` must be a positive integer (`RangeError`/`TypeError`; asyncio: `ValueError`).
  *
+ * asyncio builds its barrier on a `Condition`, so released tasks leave one at a time as each
+ * re-acquires the lock. We keep the same state machine without a lock (code between awaits is
+ * atomic anyway) and let released tasks out one at a time, each freeing the next as it leaves:
+ * a task that has passed can act (wait again, reset, abort) before the next one leaves, as in
+ * asyncio. `reset()` and `abort()` take effect when called; they return promises as asyncio's
+ * coroutines do.
+ *
  * @example
  * const start = new Barrier(3);
  * for (const name of ["a", "b", "c"]) {
@@ -34,7 +42,10 @@ export class Barrier {
   private readonly partiesCount: number;
   /** @internal tasks inside `wait()` (asyncio's `_count`), read by tests */
   _count = 0;
-  private readonly cond: Condition;
+  /** Tasks inside `wait()` waiting for the barrier to fill (or to be reset or aborted). */
+  private readonly arrived: WaiterQueue;
+  /** Tasks that arrived while the previous group drained or a reset completed. */
+  private readonly blocked: WaiterQueue;
 
   /**
    * @param parties How many tasks must wait before all are released: a positive integer.
@@ -48,8 +59,9 @@ export class Barrier {
       throw new RangeError(`Expected \`parties\` to be a positive integer, got ${describe(parties)}`);
     }
     this.partiesCount = parties;
-    this.cond = new Condition();
-    this.cond._relabel(waitLabel("barrier.wait", options));
+    const label = waitLabel("barrier.wait", options);
+    this.arrived = new WaiterQueue(label);
+    this.blocked = new WaiterQueue(label);
   }
 
   /** Number of tasks needed to pass the barrier. */
@@ -73,46 +85,46 @@ export class Barrier {
    * broken, or is reset or aborted while this task waits.
    */
   async wait(): Promise<number> {
-    await this.cond.acquire();
+    // Block while the previous group drains or a reset completes.
+    while (this._state === "draining" || this._state === "resetting") await this.sleepOn(this.blocked);
+    if (this._state === "broken") {
+      throw new BrokenBarrierError("the barrier is broken (aborted): reset() it before waiting again");
+    }
+    const index = this._count;
+    this._count++;
     try {
-      await this.block();
-      const index = this._count;
-      this._count++;
-      try {
-        if (index + 1 === this.partiesCount) {
-          // Last to arrive: release everyone. Later arrivals wait until the group has left.
-          this._state = "draining";
-          this.cond.notifyAll();
-        } else {
-          await this.cond.waitFor(() => this._state !== "filling");
-          if (this._state === "broken" || this._state === "resetting") {
-            throw new BrokenBarrierError(
-              "the barrier was reset or aborted while this task waited on it: handle the error, then wait again",
-            );
-          }
+      if (index + 1 === this.partiesCount) {
+        // Last to arrive: release the group. Later arrivals wait until it has left.
+        this._state = "draining";
+        this.arrived.wakeIdle(1);
+      } else {
+        do await this.sleepOn(this.arrived);
+        while (this._state === "filling");
+        if (this._state !== "draining") {
+          throw new BrokenBarrierError(
+            "the barrier was reset or aborted while this task waited on it: handle the error, then wait again",
+          );
         }
-        return index;
-      } finally {
-        this._count--;
-        this.leave();
       }
+      return index;
     } finally {
-      this.cond.release();
+      this._count--;
+      this.leave();
     }
   }
 
   /**
    * Returns the barrier to its empty state: tasks waiting on it get {@link BrokenBarrierError},
-   * and it can be used again (asyncio's `reset`). Also repairs a broken barrier.
+   * and it can be used again (asyncio's `reset`). Also repairs a broken barrier. Resolves once
+   * the state has changed (asyncio's is a coroutine too).
    */
   async reset(): Promise<void> {
-    await this.cond.acquire();
-    try {
-      if (this._count > 0) this._state = "resetting";
-      else this._state = "filling";
-      this.cond.notifyAll();
-    } finally {
-      this.cond.release();
+    if (this._count > 0) {
+      this._state = "resetting";
+      this.releaseNext();
+    } else {
+      this._state = "filling";
+      this.blocked.wakeIdle(Number.POSITIVE_INFINITY);
     }
   }
 
@@ -121,13 +133,9 @@ export class Barrier {
    * {@link BrokenBarrierError} until `reset()` (asyncio's `abort`). Use it when a party fails.
    */
   async abort(): Promise<void> {
-    await this.cond.acquire();
-    try {
-      this._state = "broken";
-      this.cond.notifyAll();
-    } finally {
-      this.cond.release();
-    }
+    this._state = "broken";
+    this.releaseNext();
+    this.blocked.wakeIdle(Number.POSITIVE_INFINITY);
   }
 
   toString(): string {
@@ -135,19 +143,35 @@ export class Barrier {
     return `Barrier(${this._state}${waiting})`;
   }
 
-  /** Waits while the previous group drains or a reset completes; throws if broken. */
-  private async block(): Promise<void> {
-    await this.cond.waitFor(() => this._state !== "draining" && this._state !== "resetting");
-    if (this._state === "broken") {
-      throw new BrokenBarrierError("the barrier is broken (aborted): reset() it before waiting again");
+  /** Waits on `queue` until woken; leaves no registration behind. */
+  private async sleepOn(queue: WaiterQueue): Promise<void> {
+    const waiter = queue.add(getRunningLoop());
+    try {
+      await waiter;
+      throwIfCancelledAfterWake(waiter);
+    } finally {
+      waiter.cancel();
+      queue.remove(waiter);
     }
   }
 
-  /** The last task out of a draining or resetting barrier opens it for the next group. */
+  /**
+   * Lets the next task of the group out of `wait()`, unless one is already on its way. Tasks
+   * leave one at a time, each letting the next one out (see {@link Barrier.leave}): as in
+   * asyncio, where each re-acquires the barrier's lock in turn, a task that has left can act
+   * (re-wait, reset, abort) before the next one leaves.
+   */
+  private releaseNext(): void {
+    if (!this.arrived.anyWoken()) this.arrived.wakeIdle(1);
+  }
+
+  /** A task left `wait()`: let the next one out, or, if it was the last, open the next cycle. */
   private leave(): void {
     if (this._count === 0) {
       if (this._state === "resetting" || this._state === "draining") this._state = "filling";
-      this.cond.notifyAll();
+      this.blocked.wakeIdle(Number.POSITIVE_INFINITY);
+    } else if (this._state !== "filling") {
+      this.releaseNext();
     }
   }
 }

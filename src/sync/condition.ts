@@ -164,12 +164,6 @@ export class Condition implements AsyncDisposable {
     return this.waiters.length;
   }
 
-  /** @internal Relabels the waits (a Barrier's condition waits "barrier.wait"). */
-  _relabel(label: string): void {
-    this.waiters.label = label;
-    this.lock._relabel(label);
-  }
-
   toString(): string {
     return `Condition(${this.locked() ? "locked" : "unlocked"}, waiters=${this.waiters.idleCount()})`;
   }

@@ -158,11 +158,6 @@ export class Lock implements AsyncDisposable {
     return this.waiters.length;
   }
 
-  /** @internal Relabels the waits (a Barrier's internal lock waits "barrier.wait"). */
-  _relabel(label: string): void {
-    this.waiters.label = label;
-  }
-
   toString(): string {
     return `Lock(${this.isLocked ? "locked" : "unlocked"}, waiters=${this.waiters.idleCount()})`;
   }
