@@ -13,6 +13,7 @@ export {
   CancelledError,
   DeadlockError,
   type DeadlockedTask,
+  type DeadlockedTask,
   ExceptionGroup,
   InvalidStateError,
   isCancelled,

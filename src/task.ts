@@ -69,6 +69,8 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   _started = false;
   /** @internal virtual-clock time of the last suspension, for deadlock reports */
   _waitingSince = 0;
+  /** @internal virtual-clock time of the last suspension, for deadlock reports */
+  _waitingSince = 0;
   private fn: TaskFunction<T> | undefined;
   private controller: AbortController | undefined = undefined;
 

@@ -311,6 +311,16 @@ describe("deadlocks", () => {
     expect(result).toBe("answered");
   });
 
+  it("a future completed by a real callback within the grace is not taken for a deadlock", async () => {
+    const result = await run(async () => {
+      const reply = new Future<string>();
+      setTimeout(() => reply.setResult("from a real timer"), 2);
+      const [value] = await gather(reply, new Promise<string>((resolve) => setTimeout(resolve, 4, "a promise")));
+      return [value, time()];
+    }, virtual);
+    expect(result).toEqual(["from a real timer", 0]);
+  });
+
   it("detectDeadlock: false leaves the program waiting for whatever wakes it", async () => {
     const wakeUp = new Future<string>();
     const running = run(() => wakeUp, { ...virtual, detectDeadlock: false });

@@ -51,6 +51,12 @@ interface WatchedTask {
 /** How often to look again while a task awaits a foreign promise and no timer is pending. */
 const FOREIGN_POLL_MS = 10;
 
+/**
+ * Real time a suspected deadlock must last, nothing running, before it is reported: a future may
+ * be completed by a callback the loop cannot see (a real timer, a socket) that is about to run.
+ */
+const DEADLOCK_GRACE_MS = 50;
+
 /** Most idle probes queued at once (see `refill`). */
 const PROBE_BATCH = 64;
 
@@ -70,10 +76,11 @@ const PROBE_BATCH = 64;
  * clock keeps waiting for it. But by default time jumps to the next deadline as soon as the
  * microtask queue drains, even while a socket is still to answer, so a `timeout` around real I/O
  * fires at once. Set {@link VirtualClockOptions.autojumpThreshold} (say `0.05`) to jump only after
- * that much real idleness; deadlock reports wait as long. An awaitress `Future` completed from a
- * foreign callback (`setTimeout`, an event listener) is invisible too: with the threshold at 0 a
- * program whose only wake-up is such a callback is reported as deadlocked; await the foreign
- * promise in a task instead, or set the threshold.
+ * that much real idleness. A future completed from a foreign callback (a real `setTimeout`, a
+ * socket's event, a promise passed to `gather`) is invisible to the clock: a deadlock is reported
+ * only once every task has waited on the same future for 50 ms of real time (or the threshold, if
+ * longer) with nothing run, so such a callback must come within that time; for slower I/O set the
+ * threshold higher, or await the foreign promise in a task (never taken for deadlocked).
  *
  * Errors: `RangeError` for a `start` or `autojumpThreshold` that is not a finite number (the
  * threshold must also be non-negative).
@@ -102,6 +109,10 @@ export class VirtualClock implements Clock {
   private wakeupIsThreshold = false;
   private markerPasses = -1;
   private markerTimers = -1;
+  /** The futures every task waited on when a deadlock was first suspected, and the activity then. */
+  private suspect: unknown[] | null = null;
+  private suspectPasses = -1;
+  private suspectTimers = -1;
   private closed = false;
 
   constructor(options: VirtualClockOptions = {}) {
@@ -233,7 +244,7 @@ export class VirtualClock implements Clock {
     if (this.closed) return;
     const next = this.peekNext();
     if (next === undefined) {
-      if (this.probes === 0) this.idleWithoutTimers(false);
+      if (this.probes === 0) this.idleWithoutTimers();
       return;
     }
     if (next.when > this.current && this.autojumpThreshold > 0) {
@@ -273,37 +284,59 @@ export class VirtualClock implements Clock {
       return;
     }
     if (this.peekNext() === undefined) {
-      this.idleWithoutTimers(true);
+      this.idleWithoutTimers();
       return;
     }
     this.fireNext();
     this.refill();
   };
 
-  /** No timer is pending and the program is idle: a deadlock, unless a task awaits real I/O. */
-  private idleWithoutTimers(confirmed: boolean): void {
+  /**
+   * No timer is pending and the program is idle: a deadlock, unless a task awaits a foreign
+   * promise (maybe real I/O), or something outside the loop completes a future (a callback of a
+   * real timer or socket). The second cannot be seen, so the verdict waits until the same tasks
+   * have waited on the same futures, with nothing run, for a grace of real time.
+   */
+  private idleWithoutTimers(): void {
     const host = this.host;
     if (host === undefined || host.tasks.size === 0) return;
-    const waiting: DeadlockedTask[] = [];
+    const futures: unknown[] = [];
     for (const t of host.tasks) {
-      const task = t as WatchedTask;
-      const future = task._futWaiter;
+      const future = (t as WatchedTask)._futWaiter;
       if (future === null || future.done()) {
         // Awaiting a foreign promise: maybe real I/O, which may still wake everyone. Look again later.
+        this.suspect = null;
         this.clearWakeup();
         this.wakeup = setTimeout(this.poll, FOREIGN_POLL_MS);
         this.wakeup.unref();
         return;
       }
-      waiting.push({ name: task.name, waitsOn: future._waitLabel(), since: task._waitingSince });
+      futures.push(future);
     }
-    if (this.autojumpThreshold > 0 && !confirmed) {
+    const suspect = this.suspect;
+    const unchanged =
+      suspect !== null &&
+      this.suspectPasses === host.passes &&
+      this.suspectTimers === this.seq + this.cancels &&
+      suspect.length === futures.length &&
+      suspect.every((future, i) => future === futures[i]);
+    if (!unchanged) {
+      this.suspect = futures;
+      this.suspectPasses = host.passes;
+      this.suspectTimers = this.seq + this.cancels;
       this.clearWakeup();
-      this.waitThreshold();
+      this.wakeup = setTimeout(this.poll, Math.max(DEADLOCK_GRACE_MS, this.autojumpThreshold * 1000));
       return;
     }
+    this.suspect = null;
     const onDeadlock = this.onDeadlock;
     if (onDeadlock === undefined) return;
+    const waiting: DeadlockedTask[] = [];
+    for (const t of host.tasks) {
+      const task = t as WatchedTask;
+      const future = task._futWaiter as NonNullable<WatchedTask["_futWaiter"]>;
+      waiting.push({ name: task.name, waitsOn: future._waitLabel(), since: task._waitingSince });
+    }
     onDeadlock(waiting, this.current);
     // Look again once `run` has reacted: tasks stuck while being cancelled are reported too.
     this.arm();
