@@ -1,5 +1,6 @@
 import { createServer, type Server, Socket } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main as seedMain } from "../examples/seed.js";
 import {
   CancelledError,
   createTask,
@@ -121,6 +122,40 @@ describe("time on the virtual clock", () => {
       return out;
     }, virtual);
     expect(log).toEqual(["a woke", "a took 1", "b woke, queue has 0"]);
+  });
+
+  it("the seed program finishes at time() == 17 exactly, in the order of expected-output.txt, at once", async () => {
+    // The seed's expected-output.txt, as Python prints it.
+    const expected = [
+      "Task One running",
+      "Task Two running",
+      "Task Two elapsed time: 10.0",
+      "Task Two running",
+      "Task One elapsed time: 15.0",
+      "Task One running",
+      "Task Two elapsed time: 5.0",
+      "Task One elapsed time: 2.0",
+      "",
+      "Total elapsed time: 17.0",
+      "",
+    ].join("\n");
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
+      lines.push(args.join(" "));
+    });
+    const started = performance.now();
+    let end: number;
+    try {
+      end = await run(async () => {
+        await seedMain();
+        return time();
+      }, virtual);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(end).toBe(17);
+    expect(`${lines.join("\n")}\n`).toBe(expected);
   });
 
   it("10,000 tasks with seeded random sleeps: the same event log on two runs, each waking exactly at its deadline", async () => {
