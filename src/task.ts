@@ -69,8 +69,6 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   _started = false;
   /** @internal virtual-clock time of the last suspension, for deadlock reports */
   _waitingSince = 0;
-  /** @internal virtual-clock time of the last suspension, for deadlock reports */
-  _waitingSince = 0;
   private fn: TaskFunction<T> | undefined;
   private controller: AbortController | undefined = undefined;
 
@@ -176,7 +174,12 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   uncancel(): number {
     if (this._numCancelsRequested > 0) {
       this._numCancelsRequested--;
-      if (this._numCancelsRequested === 0) this._mustCancel = false;
+      if (this._numCancelsRequested === 0) {
+        this._mustCancel = false;
+        // An AbortSignal cannot be un-aborted: hand out a fresh one from now on, so foreign calls
+        // made after a handled timeout or task-group abort are not cancelled at once.
+        if (this.controller?.signal.aborted) this.controller = undefined;
+      }
     }
     return this._numCancelsRequested;
   }

@@ -636,6 +636,26 @@ describe("timeout: beyond the spec", () => {
     }, virtual);
   });
 
+  it("the task's signal aborts on expiry, and a fresh one is handed out once the timeout is handled", async () => {
+    await run(async () => {
+      const task = currentTask() as Task;
+      let during: AbortSignal | undefined;
+      const e = await thrown(() =>
+        timeout(1, async () => {
+          during = task.signal;
+          await sleep(10);
+        }),
+      );
+      expect(e).toBeInstanceOf(TimeoutError);
+      expect(during?.aborted).toBe(true);
+      expect(isCancelled(during?.reason)).toBe(true);
+      // The cancellation was taken back: later foreign calls get a live signal.
+      expect(task.cancelling()).toBe(0);
+      expect(task.signal.aborted).toBe(false);
+      expect(task.signal).not.toBe(during);
+    }, virtual);
+  });
+
   it("a timeout in a child task does not touch the parent", async () => {
     await run(async () => {
       const child = new Task(() => timeout(0.5, () => sleep(1)));
