@@ -90,7 +90,11 @@ describe("shield (spec §5)", () => {
       expect(outer.cancelled()).toBe(true);
       expect(inner.cancelled()).toBe(false);
       expect(inner.done()).toBe(false);
-      // The outer retains no callback on the inner: completing the inner changes nothing.
+      // White-box, as upstream: the inner keeps no listener of the cancelled outer.
+      const slots = inner as unknown as { listener: unknown; listeners: unknown[] | undefined };
+      expect(slots.listener).toBeUndefined();
+      expect(slots.listeners ?? []).toHaveLength(0);
+      // Completing the inner changes nothing for the outer.
       inner.setResult(1);
       await tick();
       expect(outer.cancelled()).toBe(true);
