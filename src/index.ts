@@ -13,7 +13,6 @@ export {
   CancelledError,
   DeadlockError,
   type DeadlockedTask,
-  type DeadlockedTask,
   ExceptionGroup,
   InvalidStateError,
   isCancelled,

@@ -6,7 +6,6 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { Clock, TimerHandle } from "./clock/clock.js";
 import { RealClock } from "./clock/real.js";
 import { shuffleRange } from "./internal/prng.js";
-import { shuffleRange } from "./internal/prng.js";
 import { RingBuffer } from "./internal/ring-buffer.js";
 import type { TraceSink } from "./trace/sink.js";
 
@@ -77,8 +76,6 @@ export class Loop {
   taskCount = 0;
   /** Number of passes run so far; the virtual clock's autojump reads it to tell idleness. */
   passes = 0;
-  /** Number of passes run so far; the virtual clock's autojump reads it to tell idleness. */
-  passes = 0;
 
   constructor(options: LoopOptions = {}) {
     this.clock = options.clock ?? new RealClock();
@@ -130,29 +127,6 @@ export class Loop {
   close(): void {
     this.closedFlag = true;
     this.clock.close();
-  }
-
-  /** Runs the `n / 2` callbacks of this pass in an order drawn from `random`; returns 0. */
-  private runShuffledPass(n: number, random: () => number): number {
-    const ready = this.ready;
-    const count = n >> 1;
-    const order: number[] = new Array(count);
-    const callbacks: Callback[] = new Array(count);
-    const args: unknown[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      order[i] = i;
-      callbacks[i] = ready.shift() as Callback;
-      args[i] = ready.shift();
-    }
-    shuffleRange(order, 0, count, random);
-    for (const i of order) {
-      try {
-        (callbacks[i] as Callback)(args[i]);
-      } catch (error) {
-        this.reportError({ message: "Exception in callback", error });
-      }
-    }
-    return 0;
   }
 
   /** Runs the `n / 2` callbacks of this pass in an order drawn from `random`; returns 0. */

@@ -8,7 +8,6 @@ import { VirtualClock, type VirtualClockOptions } from "./clock/virtual.js";
 import { DeadlockError, type DeadlockedTask, describe } from "./errors.js";
 import type { Future } from "./future.js";
 import { checkSeed, seededRandom } from "./internal/prng.js";
-import { checkSeed, seededRandom } from "./internal/prng.js";
 import { type ErrorHandler, Loop } from "./loop.js";
 import { Task, type TaskFunction } from "./task.js";
 import type { TraceSink } from "./trace/sink.js";
@@ -37,36 +36,6 @@ export interface RunOptions {
    * @default null
    */
   trace?: TraceSink | null;
-  /**
-   * Schedule fuzzing: a seed (a non-negative integer) for a generator that permutes callbacks that
-   * are equally ready — timers due at the same instant on the virtual clock, the callbacks of one
-   * loop pass, waiters released together — so a test can run a program under many interleavings.
-   * The same seed gives the same interleaving on every run. When `run` fails, the error carries
-   * the seed: `DeadlockError.seed`, and a non-enumerable `shuffleSeed` property on any other error
-   * object. Without it the order is the documented FIFO one. asyncio has no such option.
-   * @default undefined (FIFO)
-   * @example
-   * for (let seed = 0; seed < 200; seed++) {
-   *   try { await run(main, { clock: "virtual", shuffle: seed }) }
-   *   catch (e) { console.log(`seed ${seed} breaks it:`, e); break }
-   * }
-   */
-  shuffle?: number;
-  /**
-   * With `clock: "virtual"`: real seconds the program must stay idle before the clock jumps, so
-   * a program awaiting real I/O does not see time race ahead (Trio's `autojump_threshold`; see
-   * {@link VirtualClockOptions.autojumpThreshold}). For a clock instance, pass it to
-   * `new VirtualClock({ autojumpThreshold })` instead.
-   * @default 0
-   */
-  autojumpThreshold?: number;
-  /**
-   * On a virtual clock: when every task waits on an awaitress future and no timer is pending,
-   * cancel every task and reject with {@link DeadlockError} naming each task and what it waits
-   * on. `false` leaves the program waiting (forever, unless something outside wakes it).
-   * @default true
-   */
-  detectDeadlock?: boolean;
   /**
    * Schedule fuzzing: a seed (a non-negative integer) for a generator that permutes callbacks that
    * are equally ready — timers due at the same instant on the virtual clock, the callbacks of one
