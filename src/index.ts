@@ -7,6 +7,8 @@
 export type { Clock, TimerHandle } from "./clock/clock.js";
 export { RealClock } from "./clock/real.js";
 export { VirtualClock, type VirtualClockOptions } from "./clock/virtual.js";
+export { dumpTasks, formatTaskTree } from "./debug/dump.js";
+export type { BlockedReport } from "./debug/watchdog.js";
 export {
   AwaitressError,
   BrokenBarrierError,
@@ -44,7 +46,13 @@ export { Timeout, timeout, timeoutAt } from "./timeout.js";
 export { formatTemplate, formatValue } from "./timer/format.js";
 export { Timers } from "./timer/registry.js";
 export { Timer, type TimerOptions, type TimerText } from "./timer/timer.js";
-export type { TaskOutcome, TraceEvent, TraceSink } from "./trace/sink.js";
+export { type HtmlTimelineOptions, htmlTimeline } from "./trace/html.js";
+export { JsonlWriter, type JsonlWriterOptions, parseJsonl, readJsonl } from "./trace/jsonl.js";
+export { type ChromeTrace, type ChromeTraceEvent, perfettoJson, perfettoTrace } from "./trace/perfetto.js";
+export { Recorder, type RecorderOptions } from "./trace/recorder.js";
+export type { TaskOutcome, TraceEvent, TraceEventType, TraceSink } from "./trace/sink.js";
+export { shouldColor, type TerminalTimelineOptions, terminalTimeline } from "./trace/terminal.js";
+export { buildTimeline, type Lane, type Segment, type Timeline, type Wake } from "./trace/timeline.js";
 export {
   ALL_COMPLETED,
   type AsCompletedIterator,

@@ -28,10 +28,17 @@ export interface ErrorContext {
 /** The loop's exception handler (asyncio's `set_exception_handler`). */
 export type ErrorHandler = (context: ErrorContext) => void;
 
-/** Prints what the handler gets, like asyncio's default handler. */
+/**
+ * Prints what the handler gets, like asyncio's default handler; in debug mode with where the
+ * task was created. A warning (debug mode's slow steps, leaks) has no error and prints no error.
+ */
 export const defaultErrorHandler: ErrorHandler = (context) => {
-  const name = context.task ? ` (task "${(context.task as unknown as { name: string }).name}")` : "";
-  console.error(`awaitress: ${context.message}${name}:`, context.error);
+  const task = context.task as unknown as { name: string; creationStack?: string | undefined } | undefined;
+  const name = task ? ` (task "${task.name}")` : "";
+  const created = task?.creationStack ? `\nThe task was ${task.creationStack.replace(/^Error: /, "")}` : "";
+  if (context.error === undefined) console.error(`awaitress: ${context.message}${name}${created}`);
+  else if (created === "") console.error(`awaitress: ${context.message}${name}:`, context.error);
+  else console.error(`awaitress: ${context.message}${name}:`, context.error, created);
 };
 
 /** The store holds the task whose code is running (undefined outside any task). */
@@ -46,6 +53,39 @@ export interface LoopOptions {
 }
 
 type Callback = (arg: unknown) => void;
+
+/**
+ * Watches the synchronous steps of tasks (debug mode, and traces that ask for steps): `created`
+ * when a task is made, `enter`/`leave` around each task's first step (later steps are seen
+ * through `async_hooks`). Set by `run`; `null` otherwise (one check per site).
+ */
+export interface StepObserver {
+  created(task: LoopTask): void;
+  enter(task: LoopTask): void;
+  leave(task: LoopTask): void;
+}
+
+/** A timer scheduled while tracing: records "timer-fired" before running the callback. */
+class TracedTimer {
+  constructor(
+    readonly loop: Loop,
+    readonly callback: Callback,
+    readonly arg: unknown,
+  ) {}
+  static fire(timer: TracedTimer): void {
+    const trace = timer.loop.trace;
+    if (trace !== null) {
+      const arg = timer.arg as { _label?: unknown } | null;
+      const label =
+        typeof arg === "object" && arg !== null && typeof arg._label === "string"
+          ? arg._label
+          : timer.callback.name || "callback";
+      trace.event({ type: "timer-fired", time: timer.loop.time(), label });
+    }
+    // Outside any task, whichever task armed the clock's native timer (so `by` is null).
+    taskContext.exit(timer.callback, timer.arg);
+  }
+}
 
 let activeLoop: Loop | undefined;
 let defaultLoop: Loop | undefined;
@@ -74,6 +114,8 @@ export class Loop {
   shuffle: (() => number) | null = null;
   /** Number of tasks created so far; gives each task its id. */
   taskCount = 0;
+  /** Debug mode's step watcher (see {@link StepObserver}); `null` when nothing watches. */
+  steps: StepObserver | null = null;
   /** Number of passes run so far; the virtual clock's autojump reads it to tell idleness. */
   passes = 0;
 
@@ -106,12 +148,15 @@ export class Loop {
 
   /** Runs `callback(arg)` once the clock reaches `when` (seconds). */
   callAt<A>(when: number, callback: (arg: A) => void, arg: A): TimerHandle {
+    if (this.trace !== null) {
+      return this.clock.callAt(when, TracedTimer.fire, new TracedTimer(this, callback as Callback, arg));
+    }
     return this.clock.callAt(when, callback, arg);
   }
 
   /** Runs `callback(arg)` after `delay` seconds. */
   callLater<A>(delay: number, callback: (arg: A) => void, arg: A): TimerHandle {
-    return this.clock.callAt(this.clock.now() + delay, callback, arg);
+    return this.callAt(this.clock.now() + delay, callback, arg);
   }
 
   /** Sends an error nobody handled to the exception handler; never throws. */
@@ -190,7 +235,7 @@ export function getRunningLoop(): Loop {
   const task = taskContext.getStore();
   if (task !== undefined) return task.loop;
   if (activeLoop !== undefined) return activeLoop;
-  if (defaultLoop === undefined) defaultLoop = new Loop();
+  if (defaultLoop === undefined) defaultLoop = new Loop({ debug: process.env.AWAITRESS_DEBUG === "1" });
   return defaultLoop;
 }
 
@@ -201,4 +246,9 @@ export function enterLoop(loop: Loop): () => void {
   return () => {
     activeLoop = previous;
   };
+}
+
+/** True for the loop primitives fall back to outside any `run` (debug mode warns about tasks on it). */
+export function isDefaultLoop(loop: Loop): boolean {
+  return loop === defaultLoop;
 }

@@ -5,6 +5,7 @@
 import type { Clock } from "./clock/clock.js";
 import { RealClock } from "./clock/real.js";
 import { VirtualClock, type VirtualClockOptions } from "./clock/virtual.js";
+import { instrument } from "./debug/instrument.js";
 import { DeadlockError, type DeadlockedTask, describe } from "./errors.js";
 import type { Future } from "./future.js";
 import { checkSeed, seededRandom } from "./internal/prng.js";
@@ -27,10 +28,25 @@ export interface RunOptions {
    */
   onError?: ErrorHandler;
   /**
-   * asyncio's debug mode: records where each task was created and reports slow steps.
+   * asyncio's debug mode: records where each task was created; reports steps slower than
+   * `slowStepThreshold` naming the task, reports live (from a watchdog thread) a task blocking
+   * the loop for `blockedThreshold`, prints the pending tasks as a tree on SIGINT/SIGTERM, and
+   * reports tasks still pending when `main` returns. Slower; never changes what the program computes.
    * @default false, or true when the environment variable AWAITRESS_DEBUG=1
    */
   debug?: boolean;
+  /**
+   * Debug mode: a synchronous step of a task longer than this many seconds is reported through
+   * `onError` (asyncio's `slow_callback_duration`); 0 turns it off.
+   * @default 0.1
+   */
+  slowStepThreshold?: number;
+  /**
+   * Debug mode: when one step has held the loop this many seconds, a watchdog thread reports the
+   * task on stderr while the loop is still blocked; 0 turns the watchdog off.
+   * @default 1
+   */
+  blockedThreshold?: number;
   /**
    * Receives every event of the loop (task created, suspended, resumed, done, ...).
    * @default null
@@ -103,6 +119,15 @@ async function cancelRemaining(loop: Loop): Promise<void> {
   for (;;) {
     const remaining = [...loop.tasks] as Task[];
     if (remaining.length === 0) return;
+    if (loop.debug) {
+      for (const task of remaining) {
+        loop.reportError({
+          message: "Task was still pending when main returned; run() cancels it",
+          error: undefined,
+          task,
+        });
+      }
+    }
     for (const task of remaining) task.cancel();
     await Promise.all(remaining.map(whenDone));
     for (const task of remaining) {
@@ -146,6 +171,8 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
     debug: options.debug ?? process.env.AWAITRESS_DEBUG === "1",
     trace: options.trace ?? null,
   });
+  let uninstrument: (() => void) | undefined;
+  if (loop.debug || loop.trace !== null) uninstrument = await instrument(loop, options);
   if (seed !== undefined) loop.shuffle = seededRandom(seed);
   // On a virtual clock, a deadlock ends the wait for main (or for the tasks cancelled on exit).
   let deadlock: DeadlockError | undefined;
@@ -176,6 +203,8 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
       }
     }
     loop.failures.clear();
+    uninstrument?.();
+    loop.trace?.flush?.();
     loop.close();
   }
   if (deadlock !== undefined) throw deadlock;

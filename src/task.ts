@@ -4,7 +4,7 @@
  */
 import { CancelledError, describe, InvalidStateError } from "./errors.js";
 import { CANCELLED, FULFILLED, Future, PENDING, REJECTED } from "./future.js";
-import { getRunningLoop, type Loop, type LoopTask, taskContext } from "./loop.js";
+import { getRunningLoop, isDefaultLoop, type Loop, type LoopTask, taskContext } from "./loop.js";
 
 /** Options of {@link createTask}. */
 export interface TaskOptions {
@@ -106,6 +106,18 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
         name: this.name,
         parent: this.parentId,
       });
+    }
+    if (theLoop.debug) {
+      const steps = theLoop.steps;
+      if (steps !== null) steps.created(this);
+      if (parent === undefined && loop === undefined && isDefaultLoop(theLoop)) {
+        theLoop.reportError({
+          message:
+            "createTask was called outside run(): the task runs on the default real-time loop and nothing awaits or cancels it; create tasks inside run()",
+          error: undefined,
+          task: this,
+        });
+      }
     }
     if (options.eagerStart === true) Task.step(this);
     else theLoop.callSoon(Task.step, this as Task);
@@ -223,7 +235,17 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
       task._complete(CANCELLED, undefined, new CancelledError(task._cancelMessage));
       return;
     }
-    taskContext.run(task, runBody, task);
+    const steps = task._loop.steps;
+    if (steps === null) {
+      taskContext.run(task, runBody, task);
+      return;
+    }
+    steps.enter(task);
+    try {
+      taskContext.run(task, runBody, task);
+    } finally {
+      steps.leave(task);
+    }
   }
 
   /** @internal The body returned `value`. */
