@@ -77,7 +77,7 @@ function setContext(error: unknown, context: unknown): void {
  *
  * `when` is a loop-clock time (see {@link time}); `null` never expires; a time already past fires
  * at the block's next await. `Infinity` never fires either. A `Timeout` can be entered once. On a
- * virtual clock, a deadline reached at the instant the block ends counts as expired, as it would
+ * virtual clock, a deadline reached at the instant the block fails counts as expired, as it would
  * in asyncio, where every timer due at a loop time fires before any task resumes.
  *
  * Cancellation lands at an awaitress await point: a block awaiting a foreign promise (say
@@ -192,9 +192,11 @@ export class Timeout {
   private exit(threw: boolean, error: unknown): void {
     const task = this.task as Task;
     // asyncio fires every timer due at the same loop time before any task resumes; a virtual
-    // clock that fires one timer per idle point may leave ours due but not yet fired. It would
-    // have cancelled the task, and the uncancel() below would have taken the request back.
-    const dueNotFired = this.state === "active" && this.timer !== null && this.isDueOnVirtualClock(this.timer);
+    // clock that fires one timer per idle point may leave ours due but not yet fired while the
+    // block leaves with an error (say the cancellation of an outer timeout due at the same
+    // instant). It would have cancelled the task, and the uncancel() below would have taken that
+    // request back. A block that completes in that tie simply wins it.
+    const dueNotFired = threw && this.state === "active" && this.timer !== null && this.isDueOnVirtualClock(this.timer);
     this.cancelPending();
     if (this.state === "expiring" || dueNotFired) {
       this.state = "expired";

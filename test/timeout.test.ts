@@ -574,6 +574,19 @@ describe("timeout: beyond the spec", () => {
     );
   });
 
+  it("on the virtual clock, a block completing at the instant of its deadline wins the tie", async () => {
+    await run(async () => {
+      const done = sleep(1, "done"); // its timer comes before the timeout's
+      const cm = new Timeout(time() + 1);
+      // Whether the clock fires both timers at that instant or one per idle point, the result
+      // the block already had is returned, not replaced by a TimeoutError.
+      expect(await cm.run(() => done)).toBe("done");
+      expect(time()).toBe(1);
+      expect(currentTask()?.cancelling()).toBe(0);
+      expect(await sleep(1, "no cancellation left behind")).toBe("no cancellation left behind");
+    }, virtual);
+  });
+
   it("an Infinity deadline never fires", async () => {
     const clock = new VirtualClock();
     await run(
