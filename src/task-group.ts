@@ -3,7 +3,7 @@
  * 3.15's `cancel()`). A group's block does not finish before every task it started has.
  */
 import { CancelledError, describe, ExceptionGroup, InvalidStateError } from "./errors.js";
-import { Future } from "./future.js";
+import { Future, REJECTED } from "./future.js";
 import type { Loop } from "./loop.js";
 import { currentTask, Task, type TaskFunction, type TaskOptions } from "./task.js";
 
@@ -259,9 +259,9 @@ export class TaskGroup {
     this.tasks.delete(task);
     const completed = this.onCompletedFut;
     if (completed !== null && this.tasks.size === 0 && !completed.done()) completed.setResult(true);
-    if (task.cancelled()) return;
+    // A task that ended cancelled is not an error; one that threw (even `undefined`) is.
+    if (task._state !== REJECTED) return;
     const error = task.exception();
-    if (error === undefined) return;
     this.errors.push(error);
     const parent = this.parentTask;
     if (parent === undefined || parent.done()) {

@@ -931,6 +931,19 @@ describe("TaskGroup: beyond the spec", () => {
     }, virtual);
   });
 
+  it("a child that throws undefined still fails the group", async () => {
+    await run(async () => {
+      const e = await thrown(() =>
+        taskGroup((tg) => {
+          tg.createTask(() => {
+            throw undefined;
+          });
+        }),
+      );
+      expect((e as ExceptionGroup).exceptions).toEqual([undefined]);
+    }, virtual);
+  });
+
   it("a body awaiting a failing child reports the error once", async () => {
     await run(async () => {
       const boom = new MyExc("boom");
