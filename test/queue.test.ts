@@ -566,6 +566,46 @@ describe("Queue: conformance (spec section 3)", () => {
 });
 
 describe("Queue: beyond asyncio", () => {
+  it("a woken putter cancelled before it runs passes the free slot to the next putter", async () => {
+    await virtual(async () => {
+      const q = new Queue<string>(1);
+      q.putNowait("first");
+      const p1 = createTask(() => q.put("a"));
+      const p2 = createTask(() => q.put("b"));
+      await tick();
+      expect(q.getNowait()).toBe("first"); // wakes p1
+      p1.cancel();
+      await expect(p1).rejects.toBeInstanceOf(CancelledError);
+      await p2;
+      expect(q.getNowait()).toBe("b");
+      expect(q._waiterCounts()).toEqual([0, 0]);
+    });
+  });
+
+  // Known divergence, in the core rather than the queue: a task whose body returns a promise
+  // settles one microtask after that promise resolves, and `Task._succeed` discards the result
+  // when a cancellation arrived meanwhile ("a body that returns while _mustCancel ends
+  // cancelled"). So a task whose whole body is `q.get()` can take an item and still end
+  // cancelled. asyncio cannot: the get and the return happen in one step. Expected here: either
+  // the reader got item 0, or item 0 is still queued.
+  it.fails("a task whose whole body is get() and is cancelled right after the get returned keeps the item", async () => {
+    const r = await virtual(async () => {
+      const q = new Queue<number>();
+      const reader = createTask(() => q.get());
+      const consumer = createTask(async () => await reader);
+      await tick();
+      const producer = createTask(async () => {
+        await q.put(0); // wakes the reader, which takes item 0 ...
+        await q.put(1);
+        consumer.cancel(); // ... and has returned it when this cancel reaches it
+      });
+      await producer;
+      await outcome(consumer);
+      return { reader: reader.cancelled() ? "cancelled" : reader.result(), queued: q.qsize() };
+    });
+    expect(r.reader === 0 || r.queued === 2).toBe(true);
+  });
+
   it("for await ends when the queue is shut down and drained, without calling taskDone", async () => {
     await virtual(async () => {
       const q = new Queue<number>(2);
