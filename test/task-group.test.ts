@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   CancelledError,
@@ -1051,5 +1052,77 @@ describe("TaskGroup: beyond the spec", () => {
       expect(time()).toBe(0);
       expect(currentTask()?.cancelling()).toBe(0);
     }, virtual);
+  });
+});
+
+describe("TaskGroup: properties", () => {
+  const childArb = fc.record({
+    delay: fc.integer({ min: 0, max: 4 }),
+    outcome: fc.constantFrom("ok", "fail", "swallow", "selfCancel"),
+  });
+  const programArb = fc.record({
+    children: fc.array(childArb, { maxLength: 8 }),
+    bodyDelay: fc.integer({ min: 0, max: 4 }),
+    bodyFails: fc.boolean(),
+  });
+
+  it("every child is done at exit, errors are exactly failures, and cancelling() is restored", async () => {
+    await fc.assert(
+      fc.asyncProperty(programArb, async ({ children, bodyDelay, bodyFails }) => {
+        await run(async () => {
+          const me = currentTask() as Task;
+          const thrownByChildren = new Set<unknown>();
+          const bodyError = new MyExc("body");
+          const tasks: Task<string>[] = [];
+          let outcome: unknown;
+          try {
+            outcome = await taskGroup(async (tg) => {
+              children.forEach((c, i) => {
+                tasks.push(
+                  tg.createTask(async () => {
+                    try {
+                      await sleep(c.delay);
+                    } catch (e) {
+                      if (c.outcome === "swallow") return `swallowed ${i}`;
+                      throw e;
+                    }
+                    if (c.outcome === "fail") {
+                      const err = new RangeError(`child ${i}`);
+                      thrownByChildren.add(err);
+                      throw err;
+                    }
+                    if (c.outcome === "selfCancel") {
+                      currentTask()?.cancel();
+                      await sleep(0);
+                    }
+                    return `ok ${i}`;
+                  }),
+                );
+              });
+              await sleep(bodyDelay);
+              if (bodyFails) throw bodyError;
+              return "body";
+            });
+          } catch (e) {
+            outcome = e;
+          }
+          expect(tasks.every((t) => t.done())).toBe(true);
+          expect(me.cancelling()).toBe(0);
+          if (outcome instanceof ExceptionGroup) {
+            expect(outcome.exceptions.length).toBeGreaterThan(0);
+            for (const m of outcome.exceptions) expect(m === bodyError || thrownByChildren.has(m)).toBe(true);
+            // every failure that happened is reported
+            for (const err of thrownByChildren) expect(outcome.exceptions).toContain(err);
+          } else {
+            expect(outcome).toBe("body");
+            expect(thrownByChildren.size).toBe(0);
+            expect(bodyFails).toBe(false);
+          }
+          if (bodyFails) expect(outcome).toBeInstanceOf(ExceptionGroup);
+          expect(await sleep(0, "no stray cancellation")).toBe("no stray cancellation");
+        }, virtual);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
