@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   CancelledError,
@@ -677,5 +678,54 @@ describe("timeout: beyond the spec", () => {
       expect(currentTask()?.cancelling()).toBe(0);
       expect(await sleep(1, "parent fine")).toBe("parent fine");
     }, virtual);
+  });
+});
+
+describe("timeout: properties", () => {
+  it("nested timeouts: the outermost of the earliest deadlines converts, deeper ones let CancelledError through", async () => {
+    const arb = fc.record({
+      delays: fc.array(fc.option(fc.integer({ min: 1, max: 6 }), { nil: null }), { minLength: 1, maxLength: 5 }),
+      work: fc.integer({ min: 1, max: 6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ delays, work }) => {
+        await run(async () => {
+          const rejected: unknown[] = delays.map(() => undefined);
+          const level = async (i: number): Promise<string> => {
+            if (i === delays.length) return sleep(work, "done");
+            try {
+              return await timeout(delays[i] ?? null, () => level(i + 1));
+            } catch (e) {
+              rejected[i] = e;
+              throw e;
+            }
+          };
+          let outcome: unknown;
+          try {
+            outcome = await level(0);
+          } catch (e) {
+            outcome = e;
+          }
+          const set = delays.filter((d): d is number => d !== null);
+          const m = set.length > 0 ? Math.min(...set) : Number.POSITIVE_INFINITY;
+          if (m > work) {
+            expect(outcome).toBe("done");
+            expect(time()).toBe(work);
+          } else {
+            const k = delays.indexOf(m);
+            expect(outcome).toBeInstanceOf(TimeoutError);
+            expect(time()).toBe(m);
+            expect(rejected[k]).toBe(outcome);
+            for (let i = k + 1; i < delays.length; i++) {
+              expect(rejected[i]).toBeInstanceOf(CancelledError);
+              expect(rejected[i]).not.toBeInstanceOf(TimeoutError);
+            }
+            for (let i = 0; i < k; i++) expect(rejected[i]).toBe(outcome);
+          }
+          expect(currentTask()?.cancelling()).toBe(0);
+        }, virtual);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
