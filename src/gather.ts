@@ -7,21 +7,42 @@ import { CANCELLED, FULFILLED, Future, PENDING, REJECTED } from "./future.js";
 import { type Awaitable, type AwaitedResult, isAwaitable, isThenable, toFuture } from "./internal/ensure-future.js";
 import { getRunningLoop, type Loop } from "./loop.js";
 
-/** Options of {@link gather}, passed as its last argument. */
+/**
+ * Options of {@link gather}, passed as its last argument: a plain object (not a promise, not a
+ * function).
+ *
+ * @example
+ * import { gather, run } from "awaitress";
+ * await run(async () => {
+ *   console.log(await gather(Promise.reject(new Error("x")), { returnExceptions: true })); // [Error: x]
+ * });
+ */
 export interface GatherOptions {
   /**
    * Put errors (and the {@link CancelledError} of cancelled children) in the result array, in
    * place of the child's value, instead of failing the gather with the first one. Cancelling the
    * gather itself still fails it with `CancelledError`.
    * @default false
+   * @example
+   * const [a, b] = await gather(taskA, taskB, { returnExceptions: true }); // a: A | Error, b: B | Error
    */
   returnExceptions?: boolean;
 }
 
-/** The result tuple of `gather(...aws)`: the value of each awaitable, in order. */
+/**
+ * The result tuple of `gather(...aws)`: the value of each awaitable, in order.
+ *
+ * @example
+ * type R = GatherResults<[Task<number>, () => Promise<string>]>; // [number, string]
+ */
 export type GatherResults<A extends readonly unknown[]> = { -readonly [K in keyof A]: AwaitedResult<A[K]> };
 
-/** The result tuple of `gather(...aws, { returnExceptions: true })`: a value or an error per slot. */
+/**
+ * The result tuple of `gather(...aws, { returnExceptions: true })`: a value or an error per slot.
+ *
+ * @example
+ * type R = GatherSettledResults<[Task<number>]>; // [number | Error]
+ */
 export type GatherSettledResults<A extends readonly unknown[]> = {
   -readonly [K in keyof A]: AwaitedResult<A[K]> | Error;
 };
@@ -139,18 +160,25 @@ function isOptions(value: unknown): value is GatherOptions {
  *   cancelled children fill their slots instead.
  * - Cancelling the returned future, or the task awaiting it, cancels every child. `cancel()`
  *   returns `false` when every child is already done. The gather then fails with
- *   `CancelledError`, even with `returnExceptions`.
+ *   `CancelledError`, even with `returnExceptions`. A promise cannot be stopped: cancelling
+ *   only stops the waiting for it (pass `task.signal` to the API that made it).
  *
  * Throws `TypeError` synchronously, before starting anything, if an argument is not awaitable
  * or `returnExceptions` is not a boolean.
  *
  * @example
- * const [user, posts] = await gather(
- *   createTask(() => fetchUser(id)),
- *   () => fetchPosts(id),
- * );
- * const [a, b] = await gather(() => mayFail(), () => sleep(1, "ok"), { returnExceptions: true });
- * if (a instanceof Error) console.error(a);
+ * import { createTask, gather, run, sleep } from "awaitress";
+ * await run(async () => {
+ *   const user = createTask(() => sleep(0.2, { name: "Ada" }));
+ *   const [u, posts] = await gather(user, () => sleep(0.1, ["hello"])); // typed [{ name: string }, string[]]
+ *   console.log(u.name, posts); // "Ada" ["hello"]
+ *   const [bad, ok] = await gather(
+ *     async () => { throw new Error("no") },
+ *     () => sleep(0.1, "ok"),
+ *     { returnExceptions: true },
+ *   );
+ *   console.log(bad instanceof Error, ok); // true "ok"
+ * }, { clock: "virtual" });
  */
 export function gather<A extends readonly Awaitable<unknown>[]>(...aws: A): Future<GatherResults<A>>;
 export function gather<A extends readonly Awaitable<unknown>[]>(

@@ -64,13 +64,15 @@ class ShieldFuture<T> extends Future<T> {
  * does not give it to you.
  *
  * @example
- * const save = createTask(() => saveToDisk(doc));
- * try {
- *   await shield(save);       // cancelling this task does not interrupt the save
- * } catch (e) {
- *   if (isCancelled(e)) await save; // let it finish, then stop
- *   throw e;
- * }
+ * import { createTask, isCancelled, run, shield, sleep, time } from "awaitress";
+ * await run(async () => {
+ *   const save = createTask(() => sleep(2, "saved")); // must not be interrupted
+ *   const request = createTask(() => shield(save));
+ *   await sleep(1);
+ *   request.cancel();
+ *   try { await request } catch (e) { console.log(isCancelled(e), time()) } // true 1
+ *   console.log(await save, time()); // "saved" 2
+ * }, { clock: "virtual" });
  */
 export function shield<T>(aw: Awaitable<T>): Future<Awaited<T>> {
   const loop = getRunningLoop();

@@ -9,17 +9,38 @@ import { type Awaitable, isAwaitable, isThenable, toFuture } from "./internal/en
 import { getRunningLoop, type Loop } from "./loop.js";
 import { checkSeconds } from "./sleep.js";
 
-/** `returnWhen` for {@link wait}: return as soon as any task or future is done (or cancelled). */
+/**
+ * `returnWhen` for {@link wait}: return as soon as any task or future is done (or cancelled).
+ * @example
+ * const [done, pending] = await wait(tasks, { returnWhen: FIRST_COMPLETED });
+ */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
-/** `returnWhen` for {@link wait}: return when any one fails, or when all are done. */
+/**
+ * `returnWhen` for {@link wait}: return when any one fails (a cancelled one does not count), or
+ * when all are done.
+ * @example
+ * const [done, pending] = await wait(tasks, { returnWhen: FIRST_EXCEPTION });
+ */
 export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
-/** `returnWhen` for {@link wait}: return when all are done (the default). */
+/**
+ * `returnWhen` for {@link wait}: return when all are done (the default).
+ * @example
+ * const [done] = await wait(tasks, { returnWhen: ALL_COMPLETED });
+ */
 export const ALL_COMPLETED = "ALL_COMPLETED";
 
-/** When {@link wait} returns: {@link FIRST_COMPLETED}, {@link FIRST_EXCEPTION} or {@link ALL_COMPLETED}. */
+/**
+ * When {@link wait} returns: {@link FIRST_COMPLETED}, {@link FIRST_EXCEPTION} or {@link ALL_COMPLETED}.
+ * @example
+ * const when: ReturnWhen = failFast ? FIRST_EXCEPTION : ALL_COMPLETED;
+ */
 export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
 
-/** Options of {@link wait}. */
+/**
+ * Options of {@link wait}.
+ * @example
+ * const [done, pending] = await wait(tasks, { timeout: 5, returnWhen: FIRST_EXCEPTION });
+ */
 export interface WaitOptions {
   /**
    * Seconds to wait at most. When it passes, `wait` returns what is done so far; it neither
@@ -34,7 +55,11 @@ export interface WaitOptions {
   returnWhen?: ReturnWhen | undefined;
 }
 
-/** Options of {@link asCompleted}. */
+/**
+ * Options of {@link asCompleted}.
+ * @example
+ * for await (const t of asCompleted(tasks, { timeout: 10 })) console.log(await t);
+ */
 export interface AsCompletedOptions {
   /**
    * Seconds after which the iteration throws {@link TimeoutError} for the next awaitable not yet
@@ -44,7 +69,11 @@ export interface AsCompletedOptions {
   timeout?: number | null | undefined;
 }
 
-/** The value of a task or future. */
+/**
+ * The value of a task or future.
+ * @example
+ * type N = FutureValue<Task<number>>; // number
+ */
 export type FutureValue<F> = F extends Future<infer T> ? T : never;
 
 function checkCollection(aws: unknown, fn: string): Iterable<unknown> {
@@ -96,10 +125,13 @@ function releaseWaiterSoon(waiter: Future<void>): void {
  * with `RangeError` if it is empty or `returnWhen` is unknown.
  *
  * @example
- * const tasks = urls.map((url) => createTask(() => fetchPage(url)));
- * const [done, pending] = await wait(tasks, { timeout: 5, returnWhen: FIRST_COMPLETED });
- * for (const t of done) console.log(t.exception() ?? t.result());
- * for (const t of pending) t.cancel();
+ * import { createTask, FIRST_COMPLETED, run, sleep, wait } from "awaitress";
+ * await run(async () => {
+ *   const tasks = [3, 1, 2].map((s) => createTask(() => sleep(s, s)));
+ *   const [done, pending] = await wait(tasks, { timeout: 5, returnWhen: FIRST_COMPLETED });
+ *   for (const t of done) console.log(t.exception() ?? t.result()); // 1
+ *   for (const t of pending) t.cancel(); // wait cancels nothing itself
+ * }, { clock: "virtual" });
  */
 export async function wait<F extends Future<unknown>>(
   aws: Iterable<F>,
@@ -172,6 +204,10 @@ export async function wait<F extends Future<unknown>>(
  * What {@link asCompleted} returns: iterate it with `for await` to get each task or future as it
  * completes, or with a plain `for` to get one promise of a result per awaitable, resolving in
  * completion order.
+ *
+ * @example
+ * const iterator = asCompleted(tasks);
+ * const first = await iterator.next(); // { done: false, value: <the first task to finish> }
  */
 export class AsCompletedIterator<F extends Future<unknown>>
   implements AsyncIterableIterator<F, undefined, undefined>, Iterable<Promise<FutureValue<F>>>
@@ -347,10 +383,16 @@ export class AsCompletedIterator<F extends Future<unknown>>
  * an array) or holds something that is not awaitable.
  *
  * @example
- * const tasks = urls.map((url) => createTask(() => fetchPage(url)));
- * for await (const t of asCompleted(tasks, { timeout: 10 })) {
- *   console.log(await t); // the fastest first
- * }
+ * import { asCompleted, createTask, run, sleep } from "awaitress";
+ * await run(async () => {
+ *   const tasks = [3, 1, 2].map((s) => createTask(() => sleep(s, `slept ${s}s`)));
+ *   for await (const t of asCompleted(tasks, { timeout: 10 })) {
+ *     console.log(await t); // "slept 1s", then "slept 2s", then "slept 3s"
+ *   }
+ *   for (const next of asCompleted([() => sleep(2, "b"), () => sleep(1, "a")])) {
+ *     console.log(await next); // "a", then "b"
+ *   }
+ * }, { clock: "virtual" });
  */
 export function asCompleted<F extends Future<unknown>>(
   aws: Iterable<F>,

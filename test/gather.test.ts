@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   CancelledError,
@@ -520,5 +521,69 @@ describe("gather: argument handling", () => {
       g.cancel();
       await thrown(g);
     });
+  });
+});
+
+describe("gather: property", () => {
+  type Outcome = { kind: "ok"; value: number } | { kind: "error" } | { kind: "cancel" };
+  const outcome = fc.oneof(
+    fc.record({ kind: fc.constant("ok" as const), value: fc.integer() }),
+    fc.record({ kind: fc.constant("error" as const) }),
+    fc.record({ kind: fc.constant("cancel" as const) }),
+  );
+  const scenario = fc.array(outcome, { minLength: 1, maxLength: 8 }).chain((outcomes) =>
+    fc.record({
+      outcomes: fc.constant(outcomes),
+      order: fc.shuffledSubarray(
+        outcomes.map((_, i) => i),
+        { minLength: outcomes.length, maxLength: outcomes.length },
+      ),
+      returnExceptions: fc.boolean(),
+    }),
+  );
+
+  it("completes exactly when asyncio's rule says, with the value it says, and reports nothing", async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ outcomes, order, returnExceptions }) => {
+        const reported = await runVirtual(async () => {
+          const children = outcomes.map(() => new Future<number>());
+          const errors = outcomes.map((_, i) => new Error(`child ${i}`));
+          const g = gather(...children, { returnExceptions });
+          let calls = 0;
+          g.addDoneCallback(() => calls++);
+          // The model: without returnExceptions, the first error or cancellation decides.
+          let decidedAt = order.length - 1;
+          if (!returnExceptions) {
+            const first = order.findIndex((i) => (outcomes[i] as Outcome).kind !== "ok");
+            if (first >= 0) decidedAt = first;
+          }
+          order.forEach((i, step) => {
+            const o = outcomes[i] as Outcome;
+            const child = children[i] as Future<number>;
+            if (o.kind === "ok") child.setResult(o.value);
+            else if (o.kind === "error") child.setException(errors[i]);
+            else child.cancel(`cancel ${i}`);
+            expect(g.done()).toBe(step >= decidedAt);
+          });
+          await tick();
+          expect(calls).toBe(1);
+          const decider = outcomes[order[decidedAt] as number] as Outcome;
+          if (!returnExceptions && decider.kind === "error") {
+            expect(g.exception()).toBe(errors[order[decidedAt] as number]);
+          } else if (!returnExceptions && decider.kind === "cancel") {
+            expect((g.exception() as CancelledError).reason).toBe(`cancel ${order[decidedAt]}`);
+          } else {
+            const result = g.result();
+            outcomes.forEach((o, i) => {
+              if (o.kind === "ok") expect(result[i]).toBe(o.value);
+              else if (o.kind === "error") expect(result[i]).toBe(errors[i]);
+              else expect((result[i] as CancelledError).reason).toBe(`cancel ${i}`);
+            });
+          }
+        });
+        expect(reported).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -10,10 +10,18 @@ import { Task } from "../task.js";
 /**
  * Something a combinator can wait for: a {@link Task} or {@link Future}, a promise (work that is
  * already running), or a function that starts the work (run as a task, like a coroutine).
+ *
+ * @example
+ * const work: Awaitable<number>[] = [createTask(() => sleep(1, 1)), Promise.resolve(2), async () => 3];
+ * console.log(await gather(...work)); // [1, 2, 3]
  */
 export type Awaitable<T> = Future<T> | PromiseLike<T> | (() => T | PromiseLike<T>);
 
-/** The value an {@link Awaitable} produces. */
+/**
+ * The value an {@link Awaitable} produces.
+ * @example
+ * type S = AwaitedResult<() => Promise<string>>; // string
+ */
 export type AwaitedResult<A> =
   A extends Future<infer T>
     ? T
