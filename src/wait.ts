@@ -162,10 +162,13 @@ export async function wait<F extends Future<unknown>>(
     );
   }
   if (badPosition >= 0) {
-    const fix = typeof bad === "function" ? "createTask(fn)" : "createTask(() => promise)";
-    throw new TypeError(
-      `wait() takes Tasks and Futures, got ${describe(bad)} at position ${badPosition}: start it with ${fix} and pass the task`,
-    );
+    const fix =
+      typeof bad === "function"
+        ? ": start it with createTask(fn) and pass the task"
+        : isThenable(bad)
+          ? ": start it with createTask(() => promise) and pass the task"
+          : "";
+    throw new TypeError(`wait() takes Tasks and Futures, got ${describe(bad)} at position ${badPosition}${fix}`);
   }
 
   const loop = getRunningLoop();

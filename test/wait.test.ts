@@ -130,6 +130,9 @@ describe("wait (spec §5)", () => {
       );
       const error2 = await thrown(wait([async () => 1] as never));
       expect((error2 as Error).message).toMatch(/createTask\(fn\)/);
+      expect(await thrown(wait([t, 5] as never))).toEqual(
+        new TypeError("wait() takes Tasks and Futures, got `5` (number) at position 1"),
+      );
       t.cancel();
     });
   });
