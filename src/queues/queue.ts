@@ -4,7 +4,7 @@
  */
 import { describe, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 import { RingBuffer } from "../internal/ring-buffer.js";
-import { throwIfCancelledAfterWake, type Waiter, WaiterQueue } from "../internal/waiters.js";
+import { suspendOn, throwIfCancelledAfterWake, type Waiter, WaiterQueue } from "../internal/waiters.js";
 import { getRunningLoop, type Loop, taskContext } from "../loop.js";
 
 /** Options of {@link Queue}, {@link PriorityQueue} and {@link LifoQueue}. */
@@ -153,9 +153,9 @@ export class Queue<T> implements AsyncIterable<T> {
   async put(item: T): Promise<void> {
     while (this.full()) {
       if (this.isShutdown) throw this.shutDownError("put()");
-      const putter = this.putters.add(this.bindLoop());
+      const putter = this.putters.add(this.waitLoop());
       try {
-        await putter;
+        await suspendOn(putter);
         throwIfCancelledAfterWake(putter);
       } catch (error) {
         this.giveUp(putter, this.putters);
@@ -199,9 +199,9 @@ export class Queue<T> implements AsyncIterable<T> {
   async get(): Promise<T> {
     while (this._size === 0) {
       if (this.isShutdown) throw this.shutDownError("get()");
-      const getter = this.getters.add(this.bindLoop());
+      const getter = this.getters.add(this.waitLoop());
       try {
-        await getter;
+        await suspendOn(getter);
         throwIfCancelledAfterWake(getter);
       } catch (error) {
         this.giveUp(getter, this.getters);
@@ -257,9 +257,9 @@ export class Queue<T> implements AsyncIterable<T> {
    */
   async join(): Promise<void> {
     if (this.unfinished === 0) return;
-    const joiner = this.joiners.add(this.bindLoop());
+    const joiner = this.joiners.add(this.waitLoop());
     try {
-      await joiner;
+      await suspendOn(joiner);
       throwIfCancelledAfterWake(joiner);
     } catch (error) {
       this.giveUp(joiner, this.joiners);
@@ -324,6 +324,13 @@ export class Queue<T> implements AsyncIterable<T> {
   /** @internal Number of registered waiters: [getters, putters] (for tests and hang reports). */
   _waiterCounts(): [getters: number, putters: number] {
     return [this.getters.length, this.putters.length];
+  }
+
+  /** The loop to wait on: the one last seen, found again only once it has closed (as asyncio binds). */
+  private waitLoop(): Loop {
+    const loop = this.loop;
+    if (loop !== null && !loop.closed) return loop;
+    return this.bindLoop();
   }
 
   private bindLoop(): Loop {

@@ -1,6 +1,6 @@
 /** `Barrier`: asyncio's cyclic barrier for a fixed number of tasks. */
 import { BrokenBarrierError, describe } from "../errors.js";
-import { throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+import { suspendOn, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
 import { getRunningLoop } from "../loop.js";
 import { type SyncOptions, waitLabel } from "./lock.js";
 
@@ -147,7 +147,7 @@ export class Barrier {
   private async sleepOn(queue: WaiterQueue): Promise<void> {
     const waiter = queue.add(getRunningLoop());
     try {
-      await waiter;
+      await suspendOn(waiter);
       throwIfCancelledAfterWake(waiter);
     } finally {
       waiter.cancel();

@@ -1,6 +1,6 @@
 /** `Condition`: asyncio's condition variable, usable with `await using`. */
 import { CancelledError, describe, InvalidStateError } from "../errors.js";
-import { asyncDisposeSymbol, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+import { asyncDisposeSymbol, suspendOn, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
 import { getRunningLoop } from "../loop.js";
 import { Held, Lock, type SyncOptions, waitLabel } from "./lock.js";
 
@@ -89,7 +89,7 @@ export class Condition implements AsyncDisposable {
     let failed = false;
     let failure: unknown;
     try {
-      await waiter;
+      await suspendOn(waiter);
       throwIfCancelledAfterWake(waiter);
     } catch (error) {
       failed = true;

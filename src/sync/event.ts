@@ -1,5 +1,5 @@
 /** `Event`: asyncio's flag that tasks can wait for. */
-import { throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+import { suspendOn, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
 import { getRunningLoop } from "../loop.js";
 import { type SyncOptions, waitLabel } from "./lock.js";
 
@@ -47,7 +47,7 @@ export class Event {
     if (this.value) return true;
     const waiter = this.waiters.add(getRunningLoop());
     try {
-      await waiter;
+      await suspendOn(waiter);
       throwIfCancelledAfterWake(waiter);
       return true;
     } finally {

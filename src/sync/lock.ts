@@ -1,6 +1,12 @@
 /** `Lock`: asyncio's mutual-exclusion lock for tasks, usable with `await using`. */
 import { CancelledError, describe, InvalidStateError } from "../errors.js";
-import { asyncDisposeSymbol, disposeSymbol, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+import {
+  asyncDisposeSymbol,
+  disposeSymbol,
+  suspendOn,
+  throwIfCancelledAfterWake,
+  WaiterQueue,
+} from "../internal/waiters.js";
 import { getRunningLoop } from "../loop.js";
 
 /** Options of {@link Lock}, {@link Semaphore}, {@link Condition}, {@link Event} and {@link Barrier}. */
@@ -109,7 +115,7 @@ export class Lock implements AsyncDisposable {
     const waiter = this.waiters.add(getRunningLoop());
     try {
       try {
-        await waiter;
+        await suspendOn(waiter);
         throwIfCancelledAfterWake(waiter);
       } finally {
         this.waiters.remove(waiter);

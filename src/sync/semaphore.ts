@@ -1,6 +1,6 @@
 /** `Semaphore` and `BoundedSemaphore`: asyncio's counting semaphores, usable with `await using`. */
 import { describe, InvalidStateError } from "../errors.js";
-import { asyncDisposeSymbol, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+import { asyncDisposeSymbol, suspendOn, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
 import { getRunningLoop } from "../loop.js";
 import { Held, type SyncOptions, waitLabel } from "./lock.js";
 
@@ -71,7 +71,7 @@ export class Semaphore implements AsyncDisposable {
     const waiter = this.waiters.add(getRunningLoop());
     try {
       try {
-        await waiter;
+        await suspendOn(waiter);
         throwIfCancelledAfterWake(waiter);
       } finally {
         this.waiters.remove(waiter);
