@@ -164,7 +164,9 @@ function isOptions(value: unknown): value is GatherOptions {
  *   only stops the waiting for it (pass `task.signal` to the API that made it).
  *
  * Throws `TypeError` synchronously, before starting anything, if an argument is not awaitable
- * or `returnExceptions` is not a boolean.
+ * or `returnExceptions` is not a boolean. JavaScript caps the arguments of a call (spreading
+ * more than about 120,000 throws `RangeError: Maximum call stack size exceeded` on Node): join
+ * larger collections with `await wait(tasks)` and read `task.result()`, or gather in batches.
  *
  * @example
  * import { createTask, gather, run, sleep } from "awaitress";
