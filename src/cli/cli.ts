@@ -4,8 +4,10 @@
  *
  * Exit codes: 0 done, 1 the program failed, 2 a usage error (unknown command or option).
  */
+
+import { writeFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { type RunOptions, run } from "../index.js";
+import { htmlTimeline, perfettoJson, Recorder, type RunOptions, run, terminalTimeline } from "../index.js";
 import { main as seed } from "./seed.js";
 
 /** Where the command writes its own messages (help, errors). Programs it runs print as usual. */
@@ -42,9 +44,12 @@ const HELP_FLAG = { help: { type: "boolean", short: "h" } } as const satisfies F
 const DEMO_FLAGS = {
   ...HELP_FLAG,
   real: { type: "boolean" },
+  timeline: { type: "boolean" },
+  html: { type: "string" },
+  perfetto: { type: "string" },
 } as const satisfies Flags;
 
-const DEMO_HELP = `Usage: awaitress demo [--real]
+const DEMO_HELP = `Usage: awaitress demo [--real] [--timeline] [--html <file>] [--perfetto <file>]
 
 Runs the seed program: two tasks share a queue of work (15, 10, 5 and 2 seconds) and
 time each job with codetiming's Timer, as in Python's asyncio. On the virtual clock (the
@@ -52,6 +57,9 @@ default) it prints the exact figures at once; with --real it takes 17 seconds.
 
 Options:
   --real       run on the wall clock (17 s) instead of the virtual clock
+  --timeline   then draw what the event loop did: one lane per task, what it waited on
+  --html <file>      write the timeline as a self-contained HTML page (zoom, hover, summary)
+  --perfetto <file>  write Chrome trace-event JSON for ui.perfetto.dev or chrome://tracing
   -h, --help   show this help
 `;
 
@@ -59,9 +67,23 @@ const demo: Command = {
   summary: "run the seed program: a work queue timed with codetiming's Timer",
   help: DEMO_HELP,
   flags: DEMO_FLAGS,
-  async run(values) {
+  async run(values, _positionals, out) {
     const options: RunOptions = { clock: values.real === true ? "real" : "virtual", name: "main" };
+    const wantsTrace = values.timeline === true || values.html !== undefined || values.perfetto !== undefined;
+    const recorder = wantsTrace ? new Recorder() : undefined;
+    if (recorder !== undefined) options.trace = recorder;
     await run(() => seed(), options);
+    if (recorder !== undefined) {
+      if (values.timeline === true) out.stdout(`\n${terminalTimeline(recorder.events)}\n`);
+      if (typeof values.html === "string") {
+        writeFileSync(values.html, htmlTimeline(recorder.events, { title: "awaitress demo: the seed program" }));
+        out.stdout(`Wrote the HTML timeline to ${values.html}\n`);
+      }
+      if (typeof values.perfetto === "string") {
+        writeFileSync(values.perfetto, perfettoJson(recorder.events));
+        out.stdout(`Wrote the Perfetto trace to ${values.perfetto} (open it at ui.perfetto.dev)\n`);
+      }
+    }
     return 0;
   },
 };
