@@ -99,6 +99,14 @@ describe("trace events", () => {
       "sleep 2s",
     ]);
     expect(events.flatMap((e) => (e.type === "queue-get" ? [e.size] : []))).toEqual([3, 2, 1, 0]);
+    // On the virtual clock: idle (every task waits), then a jump to the next deadline.
+    expect(events.flatMap((e) => (e.type === "clock-jump" ? [[e.from, e.time]] : []))).toEqual([
+      [0, 10],
+      [10, 15],
+      [15, 17],
+    ]);
+    const jumpAt = events.findIndex((e) => e.type === "clock-jump");
+    expect(events[jumpAt - 1]).toEqual({ type: "loop-idle", time: 0 });
     const done = events.filter((e) => e.type === "task-done");
     expect(done.map((e) => [e.task, e.time, e.outcome])).toEqual([
       [3, 15, "result"],

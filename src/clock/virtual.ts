@@ -370,9 +370,11 @@ export class VirtualClock implements Clock {
       entry = this.heap.pop() as TimerEntry;
     }
     const from = this.current;
+    const trace = this.host?.trace ?? null;
+    // Every task waits (the program is idle): the trace shows it, then the jump.
+    if (trace !== null) trace.event({ type: "loop-idle", time: from });
     if (entry.when > from) {
       this.current = entry.when;
-      const trace = this.host?.trace ?? null;
       if (trace !== null) trace.event({ type: "clock-jump", time: entry.when, from });
     }
     this.call(entry);
