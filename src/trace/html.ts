@@ -22,7 +22,8 @@ const STYLE = String.raw`
 body { font: 14px/1.4 system-ui, sans-serif; margin: 16px; color: #1d2330; background: #fbfbfd; }
 h1 { font-size: 18px; margin: 0 0 4px; }
 .meta { color: #5b6475; margin-bottom: 8px; }
-.toolbar { margin: 8px 0; display: flex; gap: 6px; align-items: center; }
+.toolbar { margin: 8px 0; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.toolbar label { white-space: nowrap; margin: 0 8px; }
 .toolbar button { font: inherit; padding: 2px 10px; border: 1px solid #c5cad6; background: #fff; border-radius: 4px; cursor: pointer; }
 .legend span { display: inline-flex; align-items: center; gap: 4px; margin-right: 12px; color: #5b6475; }
 .legend i { display: inline-block; width: 14px; height: 10px; border-radius: 2px; }
