@@ -51,8 +51,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export class Task<T = unknown> extends Future<T> implements LoopTask {
   /** A number unique within the loop, in creation order (1 for the first task). */
   readonly id: number;
-  /** The task's name: the one given to `createTask`, or `Task-<id>`. */
-  name: string;
+  /** @internal the given name; the default one is made only when asked for (a string per task costs) */
+  private _name: string | undefined;
   /** Id of the task that created this one, or `null`. */
   readonly parentId: number | null;
   /** Loop clock reading when the task was created. */
@@ -92,7 +92,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
     }
     this.fn = fn;
     this.id = ++theLoop.taskCount;
-    this.name = options.name ?? `Task-${this.id}`;
+    this._name = options.name;
     this.parentId = parent !== undefined && parent.loop === theLoop ? parent.id : null;
     this.createdAt = theLoop.time();
     this.creationStack = theLoop.debug ? new Error("created here").stack : undefined;
@@ -142,6 +142,15 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
     return this.controller.signal;
   }
 
+  /** The task's name: the one given to `createTask`, or `Task-<id>`. Assignable. */
+  get name(): string {
+    return this._name ?? `Task-${this.id}`;
+  }
+
+  set name(name: string) {
+    this.setName(name);
+  }
+
   /** The task's name (asyncio's `get_name`). */
   getName(): string {
     return this.name;
@@ -150,7 +159,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   /** Renames the task (asyncio's `set_name`). */
   setName(name: string): void {
     if (typeof name !== "string") throw new TypeError(`Expected the task name to be a string, got ${describe(name)}`);
-    this.name = name;
+    this._name = name;
   }
 
   /**
