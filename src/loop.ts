@@ -7,10 +7,11 @@ import type { Clock, TimerHandle } from "./clock/clock.js";
 import { RealClock } from "./clock/real.js";
 import { shuffleRange } from "./internal/prng.js";
 import { RingBuffer } from "./internal/ring-buffer.js";
+import { type RegistryNode, TaskRegistry } from "./internal/task-registry.js";
 import type { TraceSink } from "./trace/sink.js";
 
 /** What the loop knows of a task; the full class lives in task.ts. */
-export interface LoopTask {
+export interface LoopTask extends RegistryNode {
   readonly loop: Loop;
   done(): boolean;
 }
@@ -101,7 +102,7 @@ export class Loop {
   trace: TraceSink | null;
   onError: ErrorHandler;
   /** Every task created on this loop that is not done yet. */
-  readonly tasks = new Set<LoopTask>();
+  readonly tasks = new TaskRegistry<LoopTask>();
   private readonly ready = new RingBuffer<unknown>(64);
   private drainScheduled = false;
   private closedFlag = false;

@@ -67,6 +67,10 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   _numCancelsRequested = 0;
   /** @internal */
   _started = false;
+  /** @internal neighbours in the loop's list of live tasks */
+  _prevLive: Task | null = null;
+  /** @internal */
+  _nextLive: Task | null = null;
   /** @internal virtual-clock time of the last suspension, for deadlock reports */
   _waitingSince = 0;
   private fn: TaskFunction<T> | undefined;
@@ -364,5 +368,5 @@ export function currentTask(): Task | undefined {
 
 /** Every task of the running loop that is not done yet (asyncio's `all_tasks`). */
 export function allTasks(): Set<Task> {
-  return new Set(getRunningLoop().tasks as Set<Task>);
+  return new Set(getRunningLoop().tasks as Iterable<Task>);
 }

@@ -3,7 +3,7 @@ import { type DeadlockedTask, describe } from "../errors.js";
 import { shuffleRange } from "../internal/prng.js";
 import type { TraceSink } from "../trace/sink.js";
 import type { Clock, TimerHandle } from "./clock.js";
-import { DUE, TimerEntry, TimerHeap } from "./heap.js";
+import { DUE, FINISHED, TimerEntry, TimerHeap } from "./heap.js";
 
 /** Options of {@link VirtualClock}. */
 export interface VirtualClockOptions {
@@ -28,7 +28,7 @@ export interface VirtualClockOptions {
 /** What the virtual clock reads of the loop it drives (the `Loop` has all of it). @internal */
 export interface VirtualClockHost {
   /** Live tasks; each has a `name`, `_futWaiter` and `_waitingSince`. */
-  readonly tasks: ReadonlySet<unknown>;
+  readonly tasks: { readonly size: number } & Iterable<unknown>;
   /** Schedule fuzzing: permutes timers due at the same instant when set. */
   readonly shuffle: (() => number) | null;
   /** Loop passes run so far: activity, for the autojump threshold. */
@@ -150,11 +150,11 @@ export class VirtualClock implements Clock {
 
   cancel(handle: TimerHandle): void {
     if (!(handle instanceof TimerEntry)) return;
-    if (handle.index === -1) return;
+    if (handle.state === FINISHED) return;
     this.cancels++;
-    if (handle.index === DUE) {
+    if (handle.state === DUE) {
       // Taken out with others due at the same instant, not fired yet: it must not fire.
-      handle.index = -1;
+      handle.state = FINISHED;
       this.dueLeft--;
     } else {
       this.heap.remove(handle);
@@ -164,7 +164,7 @@ export class VirtualClock implements Clock {
   close(): void {
     this.closed = true;
     this.heap.clear();
-    for (const entry of this.due) entry.index = -1;
+    for (const entry of this.due) entry.state = FINISHED;
     this.due = [];
     this.dueLeft = 0;
     this.host = undefined;
@@ -353,7 +353,7 @@ export class VirtualClock implements Clock {
       const due = this.due;
       while (this.dueNext < due.length) {
         const entry = due[this.dueNext] as TimerEntry;
-        if (entry.index === DUE) return entry;
+        if (entry.state === DUE) return entry;
         this.dueNext++;
       }
     }
@@ -368,6 +368,7 @@ export class VirtualClock implements Clock {
       entry = this.takeDrawn(random);
     } else {
       entry = this.heap.pop() as TimerEntry;
+      entry.state = FINISHED;
     }
     const from = this.current;
     const trace = this.host?.trace ?? null;
@@ -394,7 +395,7 @@ export class VirtualClock implements Clock {
         const next = heap.peek();
         if (next === undefined || next.when > first.when) break;
         heap.pop();
-        next.index = DUE;
+        next.state = DUE;
         due.push(next);
       }
       if (random !== null) shuffleRange(due, 0, due.length, random);
@@ -405,7 +406,7 @@ export class VirtualClock implements Clock {
     const entry = this.peekNext() as TimerEntry;
     this.dueNext++;
     this.dueLeft--;
-    entry.index = -1;
+    entry.state = FINISHED;
     return entry;
   }
 
