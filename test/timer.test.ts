@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import { createTask, formatValue, gather, run, sleep, Timer, TimerError, Timers } from "../src/index.js";
 
 // Fixtures of codetiming's tests/test_codetiming.py.
@@ -466,6 +466,16 @@ describe("Timer.wrap", () => {
 
   it("rejects a non-function", () => {
     expect(() => new Timer().wrap(42 as unknown as () => void)).toThrow(TypeError);
+  });
+
+  it("keeps the wrapped function's parameter and return types", () => {
+    const timer = new Timer({ logger: null });
+    const parse = timer.wrap((text: string, radix: number) => Number.parseInt(text, radix));
+    expectTypeOf(parse).parameters.toEqualTypeOf<[string, number]>();
+    expectTypeOf(parse).returns.toEqualTypeOf<number>();
+    const load = timer.wrap(async (id: number) => ({ id }));
+    expectTypeOf(load).returns.toEqualTypeOf<Promise<{ id: number }>>();
+    expect(parse("ff", 16)).toBe(255);
   });
 });
 
