@@ -1,15 +1,24 @@
 /**
- * A binary min-heap of timer entries ordered by deadline, then by scheduling order, with
- * O(log n) removal (each entry knows its index), so cancelled timers leave nothing behind.
+ * A binary min-heap of timer entries ordered by deadline, then by scheduling order.
+ *
+ * Deadlines and sequence numbers live in typed arrays beside the entries, so sifting compares
+ * numbers in contiguous memory instead of following a pointer per comparison. Cancellation is
+ * lazy, as in asyncio's `BaseEventLoop`: a cancelled entry is marked and dropped when it reaches
+ * the top, and the heap is rebuilt without the cancelled entries once they are more than half of
+ * it, so cancelled timers never hold more than the live ones.
  */
 
-/** `TimerEntry.index` of a timer taken out of the heap to fire in a batch, not fired yet. */
-export const DUE = -2;
+/** `TimerEntry.state` of a timer in the heap. */
+export const PENDING_TIMER = 0;
+/** `TimerEntry.state` of a timer taken out of the heap to fire in a batch, not fired yet. */
+export const DUE = 1;
+/** `TimerEntry.state` of a timer that fired or was cancelled. */
+export const FINISHED = 2;
 
 /** One scheduled callback. Returned to callers as an opaque {@link TimerHandle}. */
 export class TimerEntry<A = unknown> {
-  /** Position in the heap; {@link DUE} while waiting to fire in a batch; -1 once fired or cancelled. */
-  index = -1;
+  /** {@link PENDING_TIMER}, {@link DUE} or {@link FINISHED}. */
+  state = PENDING_TIMER;
   constructor(
     /** Deadline, in clock seconds. */
     readonly when: number,
@@ -18,95 +27,152 @@ export class TimerEntry<A = unknown> {
     readonly callback: (arg: A) => void,
     readonly arg: A,
   ) {}
+  /** True until the callback ran or the timer was cancelled. */
   get pending(): boolean {
-    return this.index !== -1;
+    return this.state !== FINISHED;
   }
 }
 
-function before(a: TimerEntry, b: TimerEntry): boolean {
-  return a.when < b.when || (a.when === b.when && a.seq < b.seq);
-}
+/** Below this size the heap is never compacted: dropping cancelled entries lazily is cheaper. */
+const MIN_COMPACT_SIZE = 64;
 
 export class TimerHeap {
-  private readonly items: TimerEntry[] = [];
+  private entries: (TimerEntry | undefined)[] = [];
+  private whens = new Float64Array(64);
+  private seqs = new Float64Array(64);
+  /** Entries in the heap, cancelled ones included. */
+  private count = 0;
+  private cancelled = 0;
 
+  /** Number of live (not cancelled) entries. */
   get size(): number {
-    return this.items.length;
+    return this.count - this.cancelled;
   }
 
+  /** The earliest live entry, or `undefined`. */
   peek(): TimerEntry | undefined {
-    return this.items[0];
+    for (;;) {
+      const top = this.entries[0];
+      if (top === undefined || top.state === PENDING_TIMER) return top;
+      // Cancelled while in the heap: drop it now.
+      this.cancelled--;
+      this.removeTop();
+    }
   }
 
   push(entry: TimerEntry): void {
-    entry.index = this.items.length;
-    this.items.push(entry);
-    this.up(entry.index);
+    const i = this.count;
+    if (i === this.whens.length) this.grow();
+    this.count = i + 1;
+    this.siftUp(i, entry, entry.when, entry.seq);
   }
 
+  /** Removes and returns the earliest live entry (its state still `PENDING_TIMER`). */
   pop(): TimerEntry | undefined {
-    const top = this.items[0];
-    if (top === undefined) return undefined;
-    this.removeAt(0);
+    const top = this.peek();
+    if (top !== undefined) this.removeTop();
     return top;
   }
 
+  /** Marks a pending entry cancelled; it leaves the heap lazily. Returns whether it was pending. */
   remove(entry: TimerEntry): boolean {
-    const i = entry.index;
-    if (i < 0 || this.items[i] !== entry) return false;
-    this.removeAt(i);
+    if (entry.state !== PENDING_TIMER) return false;
+    entry.state = FINISHED;
+    this.cancelled++;
+    if (this.cancelled > this.count >> 1 && this.count > MIN_COMPACT_SIZE) this.compact();
     return true;
   }
 
   clear(): void {
-    for (const e of this.items) e.index = -1;
-    this.items.length = 0;
+    for (let i = 0; i < this.count; i++) (this.entries[i] as TimerEntry).state = FINISHED;
+    this.entries = [];
+    this.count = 0;
+    this.cancelled = 0;
   }
 
-  private removeAt(i: number): void {
-    const items = this.items;
-    const removed = items[i] as TimerEntry;
-    const last = items.pop() as TimerEntry;
-    removed.index = -1;
-    if (last === removed) return;
-    items[i] = last;
-    last.index = i;
-    this.down(i);
-    this.up(last.index);
+  private grow(): void {
+    const whens = new Float64Array(this.whens.length * 2);
+    whens.set(this.whens);
+    this.whens = whens;
+    const seqs = new Float64Array(this.seqs.length * 2);
+    seqs.set(this.seqs);
+    this.seqs = seqs;
   }
 
-  private up(i: number): void {
-    const items = this.items;
-    const entry = items[i] as TimerEntry;
-    while (i > 0) {
-      const parentIndex = (i - 1) >> 1;
-      const parent = items[parentIndex] as TimerEntry;
-      if (!before(entry, parent)) break;
-      items[i] = parent;
-      parent.index = i;
-      i = parentIndex;
+  private removeTop(): void {
+    const n = this.count - 1;
+    this.count = n;
+    const last = this.entries[n] as TimerEntry;
+    this.entries[n] = undefined;
+    if (n > 0) this.siftDown(0, last, this.whens[n] as number, this.seqs[n] as number);
+  }
+
+  /** Keeps only the live entries and rebuilds the heap (Floyd's method, O(n)). */
+  private compact(): void {
+    const entries = this.entries;
+    let n = 0;
+    for (let i = 0; i < this.count; i++) {
+      const entry = entries[i] as TimerEntry;
+      if (entry.state !== PENDING_TIMER) continue;
+      entries[n] = entry;
+      this.whens[n] = entry.when;
+      this.seqs[n] = entry.seq;
+      n++;
     }
-    items[i] = entry;
-    entry.index = i;
+    for (let i = n; i < this.count; i++) entries[i] = undefined;
+    entries.length = n;
+    this.count = n;
+    this.cancelled = 0;
+    for (let i = (n >> 1) - 1; i >= 0; i--) {
+      this.siftDown(i, entries[i] as TimerEntry, this.whens[i] as number, this.seqs[i] as number);
+    }
   }
 
-  private down(i: number): void {
-    const items = this.items;
-    const n = items.length;
-    const entry = items[i] as TimerEntry;
+  /** Places `entry` (deadline `when`, order `seq`) at or above the hole `i`. */
+  private siftUp(i: number, entry: TimerEntry, when: number, seq: number): void {
+    const entries = this.entries;
+    const whens = this.whens;
+    const seqs = this.seqs;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pw = whens[parent] as number;
+      if (pw < when || (pw === when && (seqs[parent] as number) < seq)) break;
+      entries[i] = entries[parent];
+      whens[i] = pw;
+      seqs[i] = seqs[parent] as number;
+      i = parent;
+    }
+    entries[i] = entry;
+    whens[i] = when;
+    seqs[i] = seq;
+  }
+
+  /** Places `entry` (deadline `when`, order `seq`) at or below the hole `i`. */
+  private siftDown(i: number, entry: TimerEntry, when: number, seq: number): void {
+    const entries = this.entries;
+    const whens = this.whens;
+    const seqs = this.seqs;
+    const n = this.count;
     for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      let child = l;
-      if (r < n && before(items[r] as TimerEntry, items[l] as TimerEntry)) child = r;
-      const c = items[child] as TimerEntry;
-      if (!before(c, entry)) break;
-      items[i] = c;
-      c.index = i;
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      let cw = whens[child] as number;
+      const right = child + 1;
+      if (right < n) {
+        const rw = whens[right] as number;
+        if (rw < cw || (rw === cw && (seqs[right] as number) < (seqs[child] as number))) {
+          child = right;
+          cw = rw;
+        }
+      }
+      if (when < cw || (when === cw && seq < (seqs[child] as number))) break;
+      entries[i] = entries[child];
+      whens[i] = cw;
+      seqs[i] = seqs[child] as number;
       i = child;
     }
-    items[i] = entry;
-    entry.index = i;
+    entries[i] = entry;
+    whens[i] = when;
+    seqs[i] = seq;
   }
 }

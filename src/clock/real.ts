@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from "./clock.js";
-import { TimerEntry, TimerHeap } from "./heap.js";
+import { FINISHED, TimerEntry, TimerHeap } from "./heap.js";
 
 const MAX_NATIVE_DELAY_MS = 2 ** 31 - 1;
 
@@ -73,6 +73,7 @@ export class RealClock implements Clock {
       const next = this.heap.peek();
       if (next === undefined || next.when > now || next.seq >= limit) break;
       this.heap.pop();
+      next.state = FINISHED;
       next.callback(next.arg);
     }
     if (this.heap.size > 0) this.arm();
