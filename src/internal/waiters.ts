@@ -77,8 +77,13 @@ export function suspendOn(waiter: Waiter): Promise<void> {
   const task = taskContext.getStore() as Awaiter | undefined;
   if (task !== undefined && task._state === PENDING && "_futWaiter" in task) waiter._suspend(task);
   waiter._retrieved = true;
-  return waiter._promise();
+  // One reaction between the wake-up and the resumption, as awaiting the future itself has: the
+  // task that woke us runs that much further first (closer to asyncio, where it runs until it
+  // suspends), and the order of same-instant events stays what it was.
+  return waiter._promise().then(resumed);
 }
+
+function resumed(): void {}
 
 /**
  * Call right after `await suspendOn(waiter)` returns. If the task was cancelled after its waiter was woken

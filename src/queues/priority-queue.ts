@@ -83,7 +83,7 @@ export function pythonCompare(a: unknown, b: unknown): number {
  * pq.putNowait([1, "fix the build"]);
  * console.log(pq.getNowait()); // [1, "fix the build"]
  *
- * const byDeadline = new PriorityQueue<Job>(0, (a, b) => a.deadline - b.deadline);
+ * const byDeadline = new PriorityQueue<{ deadline: number }>(0, (a, b) => a.deadline - b.deadline);
  */
 export class PriorityQueue<T> extends Queue<T> {
   private readonly heap: T[] = [];

@@ -28,13 +28,14 @@ export type BarrierState = "filling" | "draining" | "resetting" | "broken";
  *
  * @example
  * const start = new Barrier(3);
- * for (const name of ["a", "b", "c"]) {
+ * const runners = [1, 2, 3].map((n) =>
  *   createTask(async () => {
- *     await warmUp(name);
- *     const i = await start.wait();  // all three start together
- *     console.log(name, "arrived", i);
- *   });
- * }
+ *     await sleep(n);                 // warming up takes 1, 2, 3 s
+ *     const i = await start.wait();   // all three go on together, at 3 s
+ *     console.log(`runner ${n} arrived ${i}th, starts at ${time()}`);
+ *   }),
+ * );
+ * await Promise.all(runners);
  */
 export class Barrier {
   /** @internal the phase (asyncio's `_state`), read by tests */

@@ -10,8 +10,8 @@ import { type SyncOptions, waitLabel } from "./lock.js";
  *
  * @example
  * const ready = new Event();
- * createTask(async () => { await loadConfig(); ready.set(); });
- * await ready.wait();
+ * createTask(async () => { await sleep(1); ready.set(); }); // say, loading the config
+ * await ready.wait();  // resumes once set() was called
  */
 export class Event {
   private value = false;

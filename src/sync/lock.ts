@@ -39,6 +39,12 @@ interface Releasable {
  * What `hold()` resolves to: releases the lock, semaphore or condition once when disposed, so
  * `await using _ = await lock.hold()` releases at the end of the block however it is left.
  * Calling `release()` on it yourself is fine: disposal then does nothing.
+ *
+ * @example
+ * {
+ *   await using _ = await lock.hold();
+ *   // ... the lock is held here, and released when the block ends, even by an exception
+ * }
  */
 export class Held implements AsyncDisposable, Disposable {
   private target: Releasable | null;
@@ -83,10 +89,15 @@ export class Held implements AsyncDisposable, Disposable {
  *
  * @example
  * const lock = new Lock();
- * async function transfer() {
+ * let balance = 100;
+ * async function withdraw(amount: number) {
  *   await using _ = await lock.hold();
- *   await debit(); await credit();   // no other task runs this section meanwhile
+ *   const seen = balance;
+ *   await sleep(0.1);              // no other withdraw runs this section meanwhile
+ *   balance = seen - amount;
  * }
+ * await Promise.all([createTask(() => withdraw(30)), createTask(() => withdraw(20))]);
+ * console.log(balance); // 50
  */
 export class Lock implements AsyncDisposable {
   private isLocked = false;

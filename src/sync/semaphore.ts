@@ -29,8 +29,11 @@ function checkValue(value: unknown): number {
  * const slots = new Semaphore(3);       // at most 3 downloads at a time
  * async function download(url: string) {
  *   await using _ = await slots.hold();
- *   return fetchPage(url);
+ *   await sleep(1);                     // stands for the download
+ *   return url;
  * }
+ * await Promise.all(["a", "b", "c", "d"].map((url) => createTask(() => download(url))));
+ * // takes 2 s: three downloads, then the fourth
  */
 export class Semaphore implements AsyncDisposable {
   /** @internal the number of free permits */
