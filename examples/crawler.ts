@@ -130,6 +130,7 @@ export async function crawl(start: string, options: CrawlOptions = {}): Promise<
   return outcomes;
 }
 
+/** Crawls the simulated site from "/" and prints the log, the failures and the fetch timings. */
 export async function main(options: { real?: boolean; log?: (line: string) => void } = {}): Promise<void> {
   const log = options.log ?? console.log;
   Timer.timers.clear();

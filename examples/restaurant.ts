@@ -22,6 +22,7 @@ export interface Table {
   readonly order: string;
 }
 
+/** Five tables: two ready at once, three that need a few minutes. */
 export const TABLES: readonly Table[] = [
   { name: "table 1", minutesToDecide: 0, order: "soup" },
   { name: "table 2", minutesToDecide: 5, order: "steak and salad" },

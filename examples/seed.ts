@@ -11,6 +11,7 @@
 import { pathToFileURL } from "node:url";
 import { createTask, gather, Queue, run, sleep, Timer } from "../src/index.js";
 
+/** One worker: takes delays from the queue until it is empty, timing each. */
 export async function task(name: string, workQueue: Queue<number>): Promise<void> {
   const timer = new Timer({ text: `Task ${name} elapsed time: {:.1f}` });
   while (!workQueue.empty()) {

@@ -514,7 +514,14 @@ function formatStr(value: string, spec: Spec): string {
 const INT_CODES = new Set(["b", "c", "d", "o", "x", "X"]);
 const FLOAT_CODES = new Set(["e", "E", "f", "F", "g", "G", "n", "%"]);
 
-/** Python's `str(value)` for the JavaScript value (see the mapping at the top of this file). */
+/**
+ * Python's `str(value)` for the JavaScript value (see the mapping at the top of this file).
+ *
+ * @example
+ * pythonStr(17)    // "17.0"
+ * pythonStr(1e16)  // "1e+16"
+ * pythonStr(null)  // "None"
+ */
 export function pythonStr(value: unknown): string {
   if (typeof value === "string") return value;
   if (typeof value === "number") return formatFloat(value, parseSpec("", "", "a number"));
@@ -523,7 +530,13 @@ export function pythonStr(value: unknown): string {
   return String(value);
 }
 
-/** Python's `repr(value)`: strings are quoted and escaped; other values as {@link pythonStr}. */
+/**
+ * Python's `repr(value)`: strings are quoted and escaped; other values as {@link pythonStr}.
+ *
+ * @example
+ * pythonRepr("it's")  // "\"it's\""
+ * pythonRepr("a\tb")  // "'a\\tb'"
+ */
 export function pythonRepr(value: unknown): string {
   if (typeof value !== "string") return pythonStr(value);
   const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
