@@ -142,12 +142,29 @@ describe("debug mode: what each pending task waits on", () => {
     );
     const lines = text.split("\n");
     expect(lines[0]).toBe("4 pending tasks at 5s (loop time)");
-    expect(lines[1]).toMatch(/^main \(id 1\) running, created at /);
+    expect(lines[1]).toMatch(/^main \(id 1\) running \(it asked for this report\), created at /);
     expect(lines[2]).toMatch(
       /^├─ consumer \(id 2\) waiting on queue.get jobs for 5s, created at .*debug\.test\.ts:\d+/,
     );
     expect(lines[3]).toMatch(/^└─ supervisor \(id 3\) waiting on task "napper" for 5s, created at .*debug\.test\.ts/);
     expect(lines[4]).toMatch(/^ {3}└─ napper \(id 4\) waiting on sleep 100s for 5s, created at .*debug\.test\.ts/);
+  });
+
+  it("outside debug mode, on the virtual clock, still says what each task waits on and for how long", async () => {
+    let text = "";
+    await run(
+      async () => {
+        createTask(() => sleep(10), { name: "sleeper" });
+        await sleep(3);
+        text = formatTaskTree();
+      },
+      { clock: "virtual", onError: () => {} },
+    );
+    expect(text.split("\n")).toEqual([
+      "2 pending tasks at 3s (loop time)",
+      "main (id 1) running (it asked for this report)",
+      "└─ sleeper (id 2) waiting on sleep 10s for 3s",
+    ]);
   });
 
   it("says a task awaits a foreign promise, and for how long", async () => {

@@ -3,7 +3,7 @@
  * each awaits, for how long, and where it was created.
  */
 import { getRunningLoop, type Loop } from "../loop.js";
-import type { Task } from "../task.js";
+import { currentTask, type Task } from "../task.js";
 import { formatTime } from "../trace/timeline.js";
 import { creationSite } from "./creation-site.js";
 import { FOREIGN, StepMonitor } from "./step-monitor.js";
@@ -13,10 +13,13 @@ function describeWait(task: Task, loop: Loop, monitor: StepMonitor | null): stri
   const info = monitor?.waitOf(task);
   const waiter = task._futWaiter;
   if (waiter !== null) {
-    const since = info !== undefined ? ` for ${formatTime(now - info.since)}` : "";
+    // Outside debug mode the virtual clock still records when each task last suspended.
+    const from = info?.since ?? (loop.clock.kind === "virtual" ? task._waitingSince : undefined);
+    const since = from !== undefined ? ` for ${formatTime(now - from)}` : "";
     return `waiting on ${waiter._waitLabel()}${since}`;
   }
   if (!task._started) return "not started yet";
+  if (task === currentTask()) return "running (it asked for this report)";
   if (info !== undefined && info.on === FOREIGN) return `waiting on ${FOREIGN} for ${formatTime(now - info.since)}`;
   if (monitor === null) return "running, or waiting on a foreign promise";
   return "running";
