@@ -328,8 +328,16 @@ function runBody(task: Task): void {
     task._fail(error);
     return;
   }
-  if (isThenable(returned)) void settle(task, returned);
-  else task._succeed(returned);
+  if (returned instanceof Promise) {
+    // A native promise runs its handlers in the context `then` was called in (this task's), so
+    // they find their task there: no closure and no async frame per task.
+    void returned.then(bodyReturned, bodyThrew);
+  } else if (isThenable(returned)) {
+    // Another thenable may call back from anywhere: adopt it with an await, in this context.
+    void settle(task, returned);
+  } else {
+    task._succeed(returned);
+  }
 }
 
 async function settle(task: Task, body: PromiseLike<unknown>): Promise<void> {
@@ -341,6 +349,14 @@ async function settle(task: Task, body: PromiseLike<unknown>): Promise<void> {
     return;
   }
   task._succeed(value);
+}
+
+function bodyReturned(value: unknown): void {
+  (taskContext.getStore() as Task)._succeed(value);
+}
+
+function bodyThrew(error: unknown): void {
+  (taskContext.getStore() as Task)._fail(error);
 }
 
 /**
