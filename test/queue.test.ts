@@ -713,6 +713,31 @@ describe("Queue: beyond asyncio", () => {
     expect(suspended && "on" in suspended ? suspended.on : "").toBe("queue.get jobs");
   });
 
+  it("a queue created outside run() works in successive runs, tracing to the running loop", async () => {
+    const q = new Queue<number>(1, { name: "shared" });
+    const first = await virtual(async () => {
+      const g = createTask(() => q.get());
+      await tick();
+      await q.put(1);
+      return await g;
+    });
+    const events: TraceEvent[] = [];
+    const second = await run(
+      async () => {
+        const g = createTask(() => q.get());
+        await tick();
+        await q.put(2);
+        return await g;
+      },
+      { clock: "virtual", trace: { event: (e) => events.push(e) } },
+    );
+    expect([first, second]).toEqual([1, 2]);
+    expect(events.filter((e) => e.type === "queue-put" || e.type === "queue-get").map((e) => e.type)).toEqual([
+      "queue-put",
+      "queue-get",
+    ]);
+  });
+
   it("toString() summarises the queue", async () => {
     await virtual(async () => {
       const q = new Queue<number>(2, { name: "jobs" });
