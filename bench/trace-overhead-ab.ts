@@ -1,7 +1,7 @@
 /**
  * A/B of the tracing hooks' cost with tracing off: loads two copies of the library in one process
  * (`A` and `B`: directories holding `src/index.ts`) and alternates W1 and the queue workload
- * between them, so both see the same machine noise. Median of N rounds.
+ * between them, so both see the same machine noise. Median of N rounds, in CPU milliseconds.
  *
  *   node --import tsx bench/trace-overhead-ab.ts /path/to/before /path/to/after [rounds]
  */
@@ -54,9 +54,11 @@ for (const [name, workload] of [
   for (const k of ["A", "B"] as const) await workload(libs[k]);
   for (let r = 0; r < rounds; r++) {
     for (const k of (r % 2 === 0 ? ["A", "B"] : ["B", "A"]) as ("A" | "B")[]) {
-      const t0 = performance.now();
+      // CPU time of this thread's process, less disturbed than wall time on a loaded machine.
+      const c0 = process.cpuUsage();
       await workload(libs[k]);
-      t[k].push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      t[k].push((c.user + c.system) / 1000);
     }
   }
   const a = median(t.A);
