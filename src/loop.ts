@@ -76,10 +76,10 @@ class TracedTimer {
   static fire(timer: TracedTimer): void {
     const trace = timer.loop.trace;
     if (trace !== null) {
-      const arg = timer.arg as { _label?: unknown } | null;
+      const arg = timer.arg as { _waitLabel?: unknown } | null;
       const label =
-        typeof arg === "object" && arg !== null && typeof arg._label === "string"
-          ? arg._label
+        typeof arg === "object" && arg !== null && typeof arg._waitLabel === "function"
+          ? (arg._waitLabel as () => string)()
           : timer.callback.name || "callback";
       trace.event({ type: "timer-fired", time: timer.loop.time(), label });
     }
