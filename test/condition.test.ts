@@ -5,11 +5,12 @@ import {
   createTask,
   getRunningLoop,
   InvalidStateError,
-  isCancelled,
   Lock,
   run,
   sleep,
   TimeoutError,
+  timeout,
+  waitFor,
 } from "../src/index.js";
 
 const tick = () => sleep(0);
@@ -18,25 +19,6 @@ async function settle(passes = 6): Promise<void> {
   for (let i = 0; i < passes; i++) await sleep(0);
 }
 const virtual = <T>(main: () => Promise<T>) => run(main, { clock: "virtual" });
-
-/** `wait_for(fn(), seconds)` built from sleep + cancel, so these tests need no combinator. */
-async function withTimeout<T>(seconds: number, fn: () => Promise<T>): Promise<T> {
-  const inner = createTask(fn);
-  let fired = false;
-  const timer = createTask(async () => {
-    await sleep(seconds);
-    fired = true;
-    inner.cancel("timeout");
-  });
-  try {
-    return await inner;
-  } catch (e) {
-    if (fired && isCancelled(e)) throw new TimeoutError("timed out", { cause: e });
-    throw e;
-  } finally {
-    timer.cancel();
-  }
-}
 
 describe("Condition: conformance (spec section 4)", () => {
   it("CD-01 wait/notify hand-off through the underlying lock", async () => {
@@ -257,7 +239,7 @@ describe("Condition: conformance (spec section 4)", () => {
       const cond = new Condition();
       {
         await using _ = await cond.hold();
-        await expect(withTimeout(0.5, () => cond.wait())).rejects.toBeInstanceOf(TimeoutError);
+        await expect(waitFor(() => cond.wait(), 0.5)).rejects.toBeInstanceOf(TimeoutError);
         expect(cond.locked()).toBe(true);
       } // releasing here must not throw
       expect(cond.locked()).toBe(false);
@@ -327,7 +309,7 @@ describe("Condition: conformance (spec section 4)", () => {
           if (relock) await tick(); // c0 now blocks re-acquiring the lock
           c0.cancel();
           try {
-            await withTimeout(0.01, () => cond.waitFor(() => state === 0));
+            await timeout(0.01, () => cond.waitFor(() => state === 0));
           } catch (e) {
             if (!(e instanceof TimeoutError)) throw e;
           }

@@ -5,7 +5,6 @@ import {
   Event,
   getRunningLoop,
   InvalidStateError,
-  isCancelled,
   LifoQueue,
   PriorityQueue,
   Queue,
@@ -17,6 +16,7 @@ import {
   type Task,
   TimeoutError,
   type TraceEvent,
+  waitFor,
 } from "../src/index.js";
 
 /** One pass of the loop for the calling task (the spec's "tick"). */
@@ -26,25 +26,6 @@ async function settle(passes = 5): Promise<void> {
   for (let i = 0; i < passes; i++) await sleep(0);
 }
 const virtual = <T>(main: () => Promise<T>) => run(main, { clock: "virtual" });
-
-/** `wait_for(fn(), seconds)` built from sleep + cancel, so these tests need no combinator. */
-async function withTimeout<T>(seconds: number, fn: () => Promise<T>): Promise<T> {
-  const inner = createTask(fn);
-  let fired = false;
-  const timer = createTask(async () => {
-    await sleep(seconds);
-    fired = true;
-    inner.cancel("timeout");
-  });
-  try {
-    return await inner;
-  } catch (e) {
-    if (fired && isCancelled(e)) throw new TimeoutError("timed out", { cause: e });
-    throw e;
-  } finally {
-    timer.cancel();
-  }
-}
 
 /** Runs `main` and lists what the main task suspended on (from the trace). */
 async function countSuspensions(main: () => Promise<unknown>): Promise<string[]> {
@@ -249,7 +230,7 @@ describe("Queue: conformance (spec section 3)", () => {
   it("Q-11 a timed-out getter is deregistered", async () => {
     await virtual(async () => {
       const q = new Queue<number>(5);
-      await expect(withTimeout(0.1, () => q.get())).rejects.toBeInstanceOf(TimeoutError);
+      await expect(waitFor(() => q.get(), 0.1)).rejects.toBeInstanceOf(TimeoutError);
       expect(q._waiterCounts()).toEqual([0, 0]);
     });
   });

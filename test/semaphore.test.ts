@@ -4,12 +4,11 @@ import {
   CancelledError,
   createTask,
   InvalidStateError,
-  isCancelled,
   run,
   Semaphore,
   sleep,
   type Task,
-  TimeoutError,
+  waitFor,
 } from "../src/index.js";
 
 const tick = () => sleep(0);
@@ -18,24 +17,6 @@ async function settle(passes = 5): Promise<void> {
   for (let i = 0; i < passes; i++) await sleep(0);
 }
 const virtual = <T>(main: () => Promise<T>) => run(main, { clock: "virtual" });
-
-async function withTimeout<T>(seconds: number, fn: () => Promise<T>): Promise<T> {
-  const inner = createTask(fn);
-  let fired = false;
-  const timer = createTask(async () => {
-    await sleep(seconds);
-    fired = true;
-    inner.cancel("timeout");
-  });
-  try {
-    return await inner;
-  } catch (e) {
-    if (fired && isCancelled(e)) throw new TimeoutError("timed out", { cause: e });
-    throw e;
-  } finally {
-    timer.cancel();
-  }
-}
 
 /** asyncio's gather(..., return_exceptions=True) for tasks. */
 async function settled(tasks: Task<unknown>[]): Promise<unknown[]> {
@@ -191,7 +172,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
       expect(r2).toBeInstanceOf(CancelledError);
       expect(bodyRan).toBe(false);
       expect(sem.value).toBe(1);
-      expect(await withTimeout(1, () => sem.acquire())).toBe(true);
+      expect(await waitFor(() => sem.acquire(), 1)).toBe(true);
     });
   });
 
