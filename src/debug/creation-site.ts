@@ -3,8 +3,22 @@
  * the first frame that is the program's own, not awaitress's or Node's.
  */
 
-const LIBRARY_FRAME =
-  /[\\/](?:awaitress[\\/](?:dist|src)|src[\\/](?:task|run|loop|future|gather|task-group|timeout|wait-for|shield)\.[jt]s)|node:internal|node_modules[\\/]/;
+/** "/x/awaitress/src/" or "/x/awaitress/dist/esm/": the folder this library's modules live in. */
+function libraryRoot(): string | undefined {
+  const here = new Error().stack?.split("\n").find((line) => /creation-site\.[cm]?[jt]s/.test(line));
+  if (here === undefined) return undefined;
+  const match =
+    /\((?:file:\/\/)?([^()]*?)debug[\\/]creation-site\.[cm]?[jt]s/.exec(here) ??
+    /at (?:file:\/\/)?(\S*?)debug[\\/]creation-site\.[cm]?[jt]s/.exec(here);
+  return match?.[1];
+}
+
+const ROOT = libraryRoot();
+
+function isLibraryFrame(frame: string): boolean {
+  if (frame.includes("node:") || /node_modules[\\/]/.test(frame)) return true;
+  return ROOT !== undefined && frame.includes(ROOT);
+}
 
 /** The stack's frames ("at f (file:line:col)" lines), without the message line. */
 function frames(stack: string): string[] {
@@ -24,7 +38,7 @@ function frames(stack: string): string[] {
 export function creationSite(stack: string | undefined): string | undefined {
   if (stack === undefined) return undefined;
   const all = frames(stack);
-  const own = all.find((f) => !LIBRARY_FRAME.test(f)) ?? all[0];
+  const own = all.find((f) => !isLibraryFrame(f)) ?? all[0];
   if (own === undefined) return undefined;
   const cwd = `${process.cwd()}/`;
   // "at fn (file:line:col)" or "at file:line:col": keep the location only.
