@@ -1,7 +1,8 @@
 /**
  * One measured run in its own process: `node child.mjs <library bundle> <workload key> <params json>`.
  * Loads only that library's bundle, runs the workload once, and prints one JSON line:
- * `{ ms, checksum, rssBefore, maxRss }` (bytes), or `{ error }`.
+ * `{ ms, cpuMs, checksum, rssBefore, maxRss }` (bytes), or `{ error }`. `cpuMs` is the process's CPU
+ * time (user + system, all threads) over the measured part: less disturbed by other load than `ms`.
  */
 import { pathToFileURL } from "node:url";
 import type { Params, Workload } from "./workloads.js";
@@ -27,16 +28,20 @@ async function main(): Promise<void> {
   collect();
   let rssBefore = process.memoryUsage().rss;
   let start = performance.now();
+  let cpu = process.cpuUsage();
   // A workload that needs setup outside the measurement calls mark() when the measured part starts.
   const mark = () => {
     collect();
     rssBefore = process.memoryUsage().rss;
     start = performance.now();
+    cpu = process.cpuUsage();
   };
   const checksum = await workload(params, mark);
   const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
   const maxRss = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(`${JSON.stringify({ ms, checksum, rssBefore, maxRss })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs, checksum, rssBefore, maxRss })}\n`);
 }
 
 main().then(

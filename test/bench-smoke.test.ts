@@ -11,7 +11,7 @@ describe("benchmark suite (smoke run at tiny sizes)", () => {
   let results: CaseResult[] = [];
 
   it("runs every workload with every implementation, each returning the right checksum", async () => {
-    results = await runSuite({ runs: 1, scale: 0.001, quiet: true, timeoutSeconds: 30 });
+    results = await runSuite({ runs: 1, scale: 0.001, quiet: true, timeoutSeconds: 30, jobs: 2 });
     const nodes = new Set(results.map((r) => r.node));
     expect([...nodes].map((v) => v.split(".")[0]).sort()).toEqual(["v20", "v24"]);
     expect(results).toHaveLength(cases.length * nodes.size);

@@ -12,6 +12,8 @@ import { Lock } from "../../src/sync/lock.js";
 import { Semaphore } from "../../src/sync/semaphore.js";
 import { createTask, type Task } from "../../src/task.js";
 import { Recorder } from "../../src/trace/recorder.js";
+import { timersWorkload } from "../timers.js";
+import { virtualClockWorkload } from "../virtual-clock.js";
 import { type Workload, w4Delay, w5Delay } from "../workloads.js";
 import { job, workloads as raw, share } from "./raw.js";
 
@@ -118,6 +120,15 @@ const w4: Workload = ({ n, depth }) =>
     return n;
   });
 
+/** W4 as bench/timers.ts writes it (seeded delays of 0–50 ms), with the RealClock's one timer heap. */
+const w4Timers: Workload = async ({ n }) => (await timersWorkload("heap", n)).count;
+
+/** The same with a clock that arms one native timer per sleep (the alternative bench/timers.ts weighs). */
+const w4NativeTimers: Workload = async ({ n }) => (await timersWorkload("native", n)).count;
+
+/** W5 as bench/virtual-clock.ts writes it (seeded whole-ms delays of 1 ms to 1 s). */
+const w5Clock: Workload = async ({ n, depth }) => (await virtualClockWorkload(n, depth, "ms")).events;
+
 /** W5: `n` tasks each sleeping `depth` times on the virtual clock; returns the sleeps completed. */
 const w5: Workload = ({ n, depth }) =>
   run(
@@ -209,7 +220,10 @@ export const workloads: Record<string, Workload> = {
   w3,
   w3Workers,
   w4,
+  w4Timers,
+  w4NativeTimers,
   w5,
+  w5Clock,
   w6,
   w6Semaphore,
   w1RawAfterRun,

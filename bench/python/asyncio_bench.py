@@ -1,7 +1,7 @@
 """The suite's workloads with Python's asyncio, for comparison with awaitress.
 
 Usage: python3 asyncio_bench.py <workload key> <params json>
-Prints one JSON line: {"ms", "checksum", "rssBefore", "maxRss"} (bytes), like bench/child.ts.
+Prints one JSON line: {"ms", "cpuMs", "checksum", "rssBefore", "maxRss"} (bytes), like bench/child.ts.
 The shapes match bench/impl/awaitress.ts: the same sizes, the same checksums.
 """
 
@@ -112,10 +112,12 @@ def main():
     gc.collect()
     before = rss()
     start = time.perf_counter()
+    cpu_start = time.process_time()
     checksum = asyncio.run(workload(params))
     ms = (time.perf_counter() - start) * 1000
+    cpu_ms = (time.process_time() - cpu_start) * 1000
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"ms": ms, "checksum": checksum, "rssBefore": before, "maxRss": max_rss}))
+    print(json.dumps({"ms": ms, "cpuMs": cpu_ms, "checksum": checksum, "rssBefore": before, "maxRss": max_rss}))
 
 
 if __name__ == "__main__":
