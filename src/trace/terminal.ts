@@ -10,7 +10,7 @@ import { buildTimeline, formatTime, type Lane, type Timeline } from "./timeline.
 export interface TerminalTimelineOptions {
   /**
    * Total width in columns.
-   * @default the terminal's width (`process.stdout.columns`), or 80 when not a terminal
+   * @default the terminal's width (`process.stdout.columns`), else `$COLUMNS`, else 80
    */
   width?: number;
   /**
@@ -151,7 +151,7 @@ function summaryLine(lane: Lane): string {
  * console.log(terminalTimeline(recorder.events, { width: 100 }));
  */
 export function terminalTimeline(events: readonly TraceEvent[], options: TerminalTimelineOptions = {}): string {
-  const width = options.width ?? (process.stdout.columns || 80);
+  const width = options.width ?? (process.stdout.columns || Number.parseInt(process.env.COLUMNS ?? "", 10) || 80);
   if (!(Number.isInteger(width) && width >= 20)) {
     throw new RangeError(`Expected \`width\` to be an integer of at least 20, got ${describe(width)}`);
   }
