@@ -11,9 +11,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   BoundedSemaphore,
+  Condition,
   createTask,
   isCancelled,
   LifoQueue,
+  Lock,
   PriorityQueue,
   Queue,
   QueueEmpty,
@@ -370,6 +372,154 @@ describe("Semaphore properties", () => {
         expect(result.value).toBe(program.value);
         expect(result.waiters).toBe(0);
         expect(result.locked).toBe(false);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+const lockProgramArb = fc.record({
+  tasks: fc.array(
+    fc.record({
+      start: fc.constantFrom(0, 0, 0.001),
+      hold: fc.constantFrom(0, 0.001, 0.002),
+      rounds: fc.integer({ min: 1, max: 3 }),
+      limit: fc.option(fc.constantFrom(0.0005, 0.002), { nil: undefined }),
+      cancelAfter: cancelAfterArb,
+    }),
+    { minLength: 1, maxLength: 6 },
+  ),
+  cancels: fc.array(fc.record({ at: fc.constantFrom(0, 0.0005, 0.001, 0.003), target: fc.nat(9) }), { maxLength: 3 }),
+  shuffle: fc.option(fc.nat(1_000_000), { nil: undefined }),
+});
+
+describe("Lock properties", () => {
+  it("never has two holders, and ends unlocked with no waiter left", async () => {
+    await fc.assert(
+      fc.asyncProperty(lockProgramArb, async (program) => {
+        const result = await run(
+          async () => {
+            const lock = new Lock();
+            let holders = 0;
+            let most = 0;
+            let tasks: Task<void>[] = [];
+            tasks = program.tasks.map((t) =>
+              createTask(async () => {
+                await sleep(t.start);
+                for (let r = 0; r < t.rounds; r++) {
+                  const acquire = () => lock.hold();
+                  const held =
+                    t.limit === undefined ? await acquire() : await waitFor(acquire, t.limit).catch(() => null);
+                  if (held === null) continue;
+                  try {
+                    holders++;
+                    most = Math.max(most, holders);
+                    await sleep(t.hold);
+                  } finally {
+                    holders--;
+                    held.release(); // wakes the next waiter...
+                    const plan = t.cancelAfter; // ...which may be cancelled before it runs
+                    if (plan !== undefined && plan.op === r) tasks[plan.target % tasks.length]?.cancel();
+                  }
+                }
+              }),
+            );
+            for (const c of program.cancels) {
+              createTask(async () => {
+                await sleep(c.at);
+                tasks[c.target % tasks.length]?.cancel();
+              });
+            }
+            for (const t of tasks) await t.catch((e: unknown) => (isCancelled(e) ? undefined : Promise.reject(e)));
+            return { most, locked: lock.locked(), waiters: lock._waiterCount() };
+          },
+          { clock: "virtual", ...(program.shuffle === undefined ? {} : { shuffle: program.shuffle }) },
+        );
+        expect(result.most).toBeLessThanOrEqual(1);
+        expect(result.locked).toBe(false);
+        expect(result.waiters).toBe(0);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+const conditionProgramArb = fc.record({
+  producers: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }),
+  consumers: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }),
+  notifyAll: fc.boolean(),
+  /** A producer cancels a consumer right after notifying: the notified one, maybe, before it runs. */
+  cancelAfterNotify: fc.option(fc.record({ notify: fc.nat(2), consumer: fc.nat(2) }), { nil: undefined, freq: 2 }),
+  cancels: fc.array(fc.record({ at: fc.constantFrom(0, 0.0005, 0.001, 0.002), target: fc.nat(7) }), { maxLength: 3 }),
+  shuffle: fc.option(fc.nat(1_000_000), { nil: undefined }),
+});
+
+describe("Condition properties", () => {
+  it("a buffer guarded by a condition loses no item and strands no consumer while items wait", async () => {
+    await fc.assert(
+      fc.asyncProperty(conditionProgramArb, async (program) => {
+        const result = await run(
+          async () => {
+            const cond = new Condition();
+            const buffer: number[] = [];
+            const produced: number[] = [];
+            const consumed: number[] = [];
+            let notifies = 0;
+            const producers = program.producers.map((count, pi) =>
+              createTask(async () => {
+                for (let i = 0; i < count; i++) {
+                  await sleep(0.001);
+                  await using _ = await cond.hold();
+                  buffer.push(pi * 100 + i);
+                  produced.push(pi * 100 + i);
+                  if (program.notifyAll) cond.notifyAll();
+                  else cond.notify();
+                  const plan = program.cancelAfterNotify;
+                  if (plan !== undefined && plan.notify === notifies++) {
+                    consumers[plan.consumer % consumers.length]?.cancel();
+                  }
+                }
+              }),
+            );
+            const consumers = program.consumers.map((count) =>
+              createTask(async () => {
+                for (let i = 0; i < count; i++) {
+                  await using _ = await cond.hold();
+                  await cond.waitFor(() => buffer.length > 0);
+                  consumed.push(buffer.shift() as number);
+                }
+              }),
+            );
+            const all: Task<void>[] = [...producers, ...consumers];
+            for (const c of program.cancels) {
+              createTask(async () => {
+                await sleep(c.at);
+                all[c.target % all.length]?.cancel();
+              });
+            }
+            for (const t of producers) await t.catch(() => undefined);
+            await sleep(0.05);
+            // Quiescent: a consumer still waiting while items sit in the buffer lost a notification.
+            const stranded = buffer.length > 0 && consumers.some((t) => !t.done());
+            for (const t of consumers) t.cancel();
+            for (const t of consumers) await t.catch(() => undefined);
+            return {
+              produced,
+              consumed,
+              buffer,
+              stranded,
+              locked: cond.locked(),
+              waiters: cond._waiterCount(),
+            };
+          },
+          { clock: "virtual", ...(program.shuffle === undefined ? {} : { shuffle: program.shuffle }) },
+        );
+        expect([...result.consumed, ...result.buffer].sort((a, b) => a - b)).toEqual(
+          [...result.produced].sort((a, b) => a - b),
+        );
+        expect(result.stranded).toBe(false);
+        expect(result.locked).toBe(false);
+        expect(result.waiters).toBe(0);
       }),
       { numRuns: NUM_RUNS },
     );
