@@ -134,6 +134,9 @@ describe("trace events", () => {
     const foreign = recorder.events.find((e) => e.type === "task-suspended" && e.task === 2);
     expect(foreign).toMatchObject({ on: "a foreign promise" });
     expect(mine.slice(0, 4)).toEqual(["task-created", "task-started", "task-suspended", "task-resumed"]);
+    // A real clock's readings start anywhere: the views count from the first event.
+    expect(plain(recorder.events).split("\n")[0]).toMatch(/^\s+╷0s /);
+    expect(laneLine(plain(recorder.events), "fetcher")).toContain("a foreign promise");
   });
 
   it("marks failures and cancellations", async () => {

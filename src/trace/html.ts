@@ -3,7 +3,7 @@
  * a lane per task, zoom and pan, the details of a segment on hover, and a summary table.
  */
 import type { TraceEvent } from "./sink.js";
-import { buildTimeline, formatTime } from "./timeline.js";
+import { buildTimeline, formatTime, fromStart } from "./timeline.js";
 
 /** Options of {@link htmlTimeline}. */
 export interface HtmlTimelineOptions {
@@ -234,12 +234,14 @@ function summaryRows(lanes: ReturnType<typeof buildTimeline>["lanes"]): string {
  * nothing from the network): a lane per task with running and waiting segments labelled with
  * what the task waited on, wake-up arrows, zoom (wheel, buttons) and pan (drag), the details of a
  * segment on hover, and a summary table per task (run time, wait time by reason, wake-ups).
+ * Times count from the first event.
  *
  * @example
  * writeFileSync("timeline.html", htmlTimeline(recorder.events, { title: "seed" }));
  */
 export function htmlTimeline(events: readonly TraceEvent[], options: HtmlTimelineOptions = {}): string {
-  const timeline = buildTimeline(events);
+  const origin = events.reduce((min, e) => Math.min(min, e.time), Number.POSITIVE_INFINITY);
+  const timeline = buildTimeline(fromStart(events));
   const title = escapeHtml(options.title ?? "awaitress timeline");
   const data = {
     start: timeline.start,
@@ -270,7 +272,7 @@ export function htmlTimeline(events: readonly TraceEvent[], options: HtmlTimelin
 </head>
 <body>
 <h1>${title}</h1>
-<div class="meta">${timeline.lanes.length} tasks · ${formatTime(timeline.start)} → ${formatTime(timeline.end)} (loop clock) · view <span id="range"></span></div>
+<div class="meta">${timeline.lanes.length} tasks · ${formatTime(timeline.end - timeline.start)}${origin > 0 && origin !== Number.POSITIVE_INFINITY ? ` from loop time ${formatTime(origin)}` : ""} · view <span id="range"></span></div>
 <div class="toolbar">
 <button id="zoom-in" title="Zoom in">+</button><button id="zoom-out" title="Zoom out">−</button><button id="zoom-reset">Reset</button>
 <label><input type="checkbox" id="wakes" checked> wake-up arrows</label>

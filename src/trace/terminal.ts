@@ -4,7 +4,7 @@
  */
 import { describe } from "../errors.js";
 import type { TraceEvent } from "./sink.js";
-import { buildTimeline, formatTime, type Lane, type Timeline } from "./timeline.js";
+import { buildTimeline, formatTime, fromStart, type Lane, type Timeline } from "./timeline.js";
 
 /** Options of {@link terminalTimeline}. */
 export interface TerminalTimelineOptions {
@@ -141,7 +141,7 @@ function summaryLine(lane: Lane): string {
  * Draws a recording as a terminal timeline: one lane per task (in creation order), █ where the
  * task ran, ─ where it waited with what it waited on written in, and ✓ / ✗ / ⊘ / … for how it
  * ended (result, error, cancelled, still pending). A summary per task follows, unless turned
- * off. Colours only on a TTY, never when `NO_COLOR` is set.
+ * off. Times count from the first event. Colours only on a TTY, never when `NO_COLOR` is set.
  *
  * Throws `RangeError` if `width` is not an integer of at least 20.
  *
@@ -156,7 +156,7 @@ export function terminalTimeline(events: readonly TraceEvent[], options: Termina
     throw new RangeError(`Expected \`width\` to be an integer of at least 20, got ${describe(width)}`);
   }
   const color = options.color ?? shouldColor();
-  const timeline = buildTimeline(events);
+  const timeline = buildTimeline(fromStart(events));
   if (timeline.lanes.length === 0) return "(no tasks in this trace)";
   const nameWidth = Math.min(20, Math.max(4, ...timeline.lanes.map((l) => [...l.name].length)));
   const laneWidth = width - nameWidth - 1;

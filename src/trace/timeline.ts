@@ -194,6 +194,19 @@ export function buildTimeline(events: readonly TraceEvent[]): Timeline {
   return { start, end, lanes: [...lanes.values()], wakes, marks };
 }
 
+/**
+ * The events with times counted from the first one: a real clock's readings start anywhere
+ * (`performance.now()`), so views draw from 0. Returns the same array when it already starts at 0.
+ */
+export function fromStart(events: readonly TraceEvent[]): readonly TraceEvent[] {
+  let min = Number.POSITIVE_INFINITY;
+  for (const e of events) if (e.time < min) min = e.time;
+  if (min === 0 || min === Number.POSITIVE_INFINITY) return events;
+  return events.map((e) =>
+    e.type === "clock-jump" ? { ...e, time: e.time - min, from: e.from - min } : { ...e, time: e.time - min },
+  );
+}
+
 /** "15s", "250ms", "0s": a duration or an instant for labels. */
 export function formatTime(seconds: number): string {
   if (seconds === 0) return "0s";
