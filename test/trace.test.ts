@@ -136,7 +136,8 @@ describe("trace events", () => {
     expect(mine.slice(0, 4)).toEqual(["task-created", "task-started", "task-suspended", "task-resumed"]);
     // A real clock's readings start anywhere: the views count from the first event.
     expect(plain(recorder.events).split("\n")[0]).toMatch(/^\s+╷0s /);
-    expect(laneLine(plain(recorder.events), "fetcher")).toContain("a foreign promise");
+    expect(laneLine(plain(recorder.events).split("\n\n")[1] as string, "fetcher")).toContain("waited");
+    expect(plain(recorder.events).split("\n\n")[1]).toMatch(/fetcher .*a foreign promise \(/);
   });
 
   it("marks failures and cancellations", async () => {
