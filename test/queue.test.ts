@@ -796,6 +796,22 @@ describe("PriorityQueue ordering", () => {
     });
   });
 
+  it("keeps every item when two unorderable items meet only at get time", async () => {
+    await virtual(async () => {
+      const pq = new PriorityQueue<[number, unknown]>();
+      pq.putNowait([0, "x"]);
+      pq.putNowait([1, "a"]); // compared with [0, "x"] only
+      pq.putNowait([1, 2]); // a sibling of [1, "a"]: never compared with it
+      // Taking the top sifts the last item down past the two siblings: Python's heappop raises
+      // TypeError there and drops the top item; we raise and keep all three.
+      expect(() => pq.getNowait()).toThrow(TypeError);
+      expect(pq.qsize()).toBe(3);
+      const left = [pq.getNowait(), pq.getNowait()];
+      expect(left).toContainEqual([0, "x"]);
+      expect(pq.qsize()).toBe(1);
+    });
+  });
+
   it("uses a compare function when given", async () => {
     await virtual(async () => {
       const pq = new PriorityQueue<{ deadline: number }>(0, (a, b) => b.deadline - a.deadline);

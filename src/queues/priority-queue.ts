@@ -132,15 +132,23 @@ export class PriorityQueue<T> extends Queue<T> {
     if (n === 0) return top;
     const compare = this.compare;
     let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      let child = left;
-      if (right < n && compare(heap[right] as T, heap[left] as T) < 0) child = right;
-      if (compare(heap[child] as T, last) >= 0) break;
-      heap[i] = heap[child] as T;
-      i = child;
+    try {
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= n) break;
+        const right = left + 1;
+        let child = left;
+        if (right < n && compare(heap[right] as T, heap[left] as T) < 0) child = right;
+        if (compare(heap[child] as T, last) >= 0) break;
+        heap[i] = heap[child] as T;
+        i = child;
+      }
+    } catch (error) {
+      // Two items that cannot be ordered met (they were never compared when put). Keep every
+      // item, so nothing is lost: fill the hole and put the top back (order may be off).
+      heap[i] = last;
+      heap.push(top);
+      throw error;
     }
     heap[i] = last;
     return top;
