@@ -4,7 +4,7 @@
  *
  * The shape follows CPython's `asyncio/queues.py` and `locks.py`: a primitive that must wait
  * creates a {@link Waiter}, appends it to its {@link WaiterQueue}, awaits it inside its own async
- * method and, once woken, re-checks its state. Cancelling the task cancels the waiter (the task
+ * method (`await suspendOn(waiter)`) and, once woken, re-checks its state. Cancelling the task cancels the waiter (the task
  * is suspended on it), so the `await` throws `CancelledError` and the primitive removes its
  * registration and, if it had already been woken, passes the wake-up on.
  *
