@@ -5,6 +5,7 @@
  *   npx tsx bench/virtual-clock.ts                      # 100,000 × 10, 5 runs, Node 24 (npx)
  *   node --import tsx bench/virtual-clock.ts            # the same on the machine's Node 20
  *   npx tsx bench/virtual-clock.ts --tasks 1000 --sleeps 5 --runs 3 --delays continuous
+ *   npx tsx bench/virtual-clock.ts --impl raw           # the limit: hand-written promises
  *
  * `--delays ms` (the default) draws whole milliseconds between 1 ms and 1 s, so wake-ups share
  * instants as they do in a simulation with round delays; `--delays continuous` draws any real
@@ -79,6 +80,96 @@ export async function virtualClockWorkload(
   };
 }
 
+/**
+ * The limit this design is measured against: the same workload with hand-written promises and a
+ * minimal virtual clock of the same shape (one binary heap, one timer fired per `setImmediate`
+ * idle point, probes queued in batches), no tasks, no cancellation, no context.
+ */
+export async function rawVirtualClockWorkload(
+  tasks = 100_000,
+  sleeps = 10,
+  delays: DelayShape = "ms",
+  seed = 1,
+): Promise<VirtualClockResult> {
+  const random = seededRandom(seed);
+  const draw = delays === "ms" ? () => (1 + Math.floor(random() * 1000)) / 1000 : () => 0.001 + random();
+  const whens: number[] = [];
+  const seqs: number[] = [];
+  const wakes: (() => void)[] = [];
+  let now = 0;
+  let seq = 0;
+  let probes = 0;
+  const swap = (i: number, j: number) => {
+    [whens[i], whens[j]] = [whens[j] as number, whens[i] as number];
+    [seqs[i], seqs[j]] = [seqs[j] as number, seqs[i] as number];
+    [wakes[i], wakes[j]] = [wakes[j] as () => void, wakes[i] as () => void];
+  };
+  const less = (i: number, j: number) =>
+    (whens[i] as number) < (whens[j] as number) || (whens[i] === whens[j] && (seqs[i] as number) < (seqs[j] as number));
+  const probe = () => {
+    probes--;
+    const n = whens.length;
+    if (n === 0) return;
+    now = whens[0] as number;
+    const wake = wakes[0] as () => void;
+    swap(0, n - 1);
+    whens.pop();
+    seqs.pop();
+    wakes.pop();
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      if (l >= whens.length) break;
+      const c = l + 1 < whens.length && less(l + 1, l) ? l + 1 : l;
+      if (!less(c, i)) break;
+      swap(c, i);
+      i = c;
+    }
+    wake();
+    while (probes < Math.min(64, whens.length)) {
+      probes++;
+      setImmediate(probe);
+    }
+  };
+  const rawSleep = (seconds: number) =>
+    new Promise<void>((resolve) => {
+      let i = whens.length;
+      whens.push(now + seconds);
+      seqs.push(seq++);
+      wakes.push(resolve);
+      while (i > 0 && less(i, (i - 1) >> 1)) {
+        swap(i, (i - 1) >> 1);
+        i = (i - 1) >> 1;
+      }
+      if (probes === 0) {
+        probes++;
+        setImmediate(probe);
+      }
+    });
+  let events = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = 0; i < sleeps; i++) {
+      await rawSleep(draw());
+      events++;
+    }
+  };
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const all: Promise<void>[] = [];
+  for (let i = 0; i < tasks; i++) all.push(worker());
+  await Promise.all(all);
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  return {
+    events,
+    seconds,
+    eventsPerSecond: events / seconds,
+    cpuSeconds,
+    eventsPerCpuSecond: events / cpuSeconds,
+    virtualSeconds: now,
+  };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -97,11 +188,13 @@ async function main(args: string[]): Promise<void> {
   const sleeps = Number(option(args, "sleeps", "10"));
   const runs = Number(option(args, "runs", "5"));
   const delays = option(args, "delays", "ms") as DelayShape;
-  await virtualClockWorkload(Math.min(tasks, 10_000), sleeps, delays); // warm-up
+  const impl = option(args, "impl", "awaitress");
+  const workload = impl === "raw" ? rawVirtualClockWorkload : virtualClockWorkload;
+  await workload(Math.min(tasks, 10_000), sleeps, delays); // warm-up
   const rates: number[] = [];
   const cpuRates: number[] = [];
   for (let r = 0; r < runs; r++) {
-    const result = await virtualClockWorkload(tasks, sleeps, delays, r + 1);
+    const result = await workload(tasks, sleeps, delays, r + 1);
     rates.push(result.eventsPerSecond);
     cpuRates.push(result.eventsPerCpuSecond);
     console.log(
@@ -111,7 +204,7 @@ async function main(args: string[]): Promise<void> {
   }
   const m = median(rates);
   console.log(
-    `W5 virtual clock, ${tasks} tasks × ${sleeps} sleeps, delays ${delays}, Node ${process.version}: ` +
+    `W5 virtual clock (${impl}), ${tasks} tasks × ${sleeps} sleeps, delays ${delays}, Node ${process.version}: ` +
       `median ${(m / 1e6).toFixed(3)} M events/s (min ${(Math.min(...rates) / 1e6).toFixed(3)}, max ${(Math.max(...rates) / 1e6).toFixed(3)}); ` +
       `per CPU second ${(median(cpuRates) / 1e6).toFixed(3)} M; goal ≥ 1 M/s`,
   );

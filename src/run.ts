@@ -187,6 +187,8 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
             stuck();
           };
     clock._attach(loop, onDeadlock);
+  } else if (clock instanceof RealClock) {
+    clock._attach(loop);
   }
   const root = new Task(main as TaskFunction<Awaited<T>>, { name: options.name ?? "main" }, loop);
   try {

@@ -1,11 +1,26 @@
+import { AsyncResource } from "node:async_hooks";
 import type { Clock, TimerHandle } from "./clock.js";
 import { FINISHED, TimerEntry, TimerHeap } from "./heap.js";
 
 const MAX_NATIVE_DELAY_MS = 2 ** 31 - 1;
 
+/** Where the real clock reports an error a timer callback threw (the loop, once `run` attaches it). */
+interface ErrorReporter {
+  reportError(context: { message: string; error: unknown }): void;
+}
+
 /**
  * The wall clock: `performance.now()` in seconds, with every timer of the loop kept in one heap
- * and a single native timer armed for the earliest deadline.
+ * and a single native timer armed for the earliest deadline. When it fires, every timer due runs
+ * in deadline order (scheduling order for equal deadlines) in one macrotask, as asyncio's loop runs
+ * every handle due in one iteration; timers scheduled by those callbacks wait for the next turn.
+ *
+ * Chosen over one native `setTimeout` per timer by measurement (`bench/timers.ts`: 100,000
+ * concurrent sleeps of 0–50 ms): the heap is faster on Node 20 and 24, and it is what gives the
+ * same-instant order above. Node's timers would also run microtasks between callbacks.
+ *
+ * An error thrown by a timer callback goes to the loop's exception handler under `run` (to the
+ * process as an uncaught exception otherwise); the other due timers still run.
  *
  * @example
  * await run(main, { clock: new RealClock() }) // the same as the default, clock: "real"
@@ -16,6 +31,7 @@ export class RealClock implements Clock {
   private seq = 0;
   private native: ReturnType<typeof setTimeout> | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
+  private reporter: ErrorReporter | undefined = undefined;
 
   now(): number {
     return performance.now() / 1000;
@@ -41,6 +57,12 @@ export class RealClock implements Clock {
   close(): void {
     this.heap.clear();
     this.disarm();
+    this.reporter = undefined;
+  }
+
+  /** Sends errors thrown by timer callbacks to `reporter` (the loop). `run` calls it. @internal */
+  _attach(reporter: ErrorReporter): void {
+    this.reporter = reporter;
   }
 
   private disarm(): void {
@@ -62,20 +84,38 @@ export class RealClock implements Clock {
     this.native = setTimeout(this.fire, delayMs);
   }
 
-  private readonly fire = (): void => {
+  // Bound to the context the clock was made in, so timer callbacks run outside any task (a native
+  // timer would otherwise run in the context of whichever task armed it).
+  private readonly fire = AsyncResource.bind((): void => {
     this.native = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     const now = this.now();
     // Fire everything due now, in deadline order; timers scheduled by these callbacks wait for
     // the next turn even when already due, so a callback that reschedules itself cannot starve I/O.
     const limit = this.seq;
-    for (;;) {
-      const next = this.heap.peek();
-      if (next === undefined || next.when > now || next.seq >= limit) break;
-      this.heap.pop();
-      next.state = FINISHED;
-      next.callback(next.arg);
+    try {
+      for (;;) {
+        const next = this.heap.peek();
+        if (next === undefined || next.when > now || next.seq >= limit) break;
+        this.heap.pop();
+        next.state = FINISHED;
+        this.call(next);
+      }
+    } finally {
+      if (this.heap.size > 0) this.arm();
     }
-    if (this.heap.size > 0) this.arm();
-  };
+  });
+
+  private call(entry: TimerEntry): void {
+    const reporter = this.reporter;
+    if (reporter === undefined) {
+      entry.callback(entry.arg);
+      return;
+    }
+    try {
+      entry.callback(entry.arg);
+    } catch (error) {
+      reporter.reportError({ message: "Exception in a timer callback", error });
+    }
+  }
 }
