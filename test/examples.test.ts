@@ -106,7 +106,9 @@ describe("examples/seed.ts: work_queue.py, ported", () => {
     const swapped = [...expected];
     [swapped[5], swapped[6]] = [swapped[6] as string, swapped[5] as string];
     expect([expected, swapped]).toContainEqual(shape(out));
-    expect(out).toContain("Total elapsed time: 0.3"); // 17 × 0.02 = 0.34 s
+    // 17 × 0.02 = 0.34 s at least; more on a loaded machine.
+    const total = Number(/Total elapsed time: (\d+\.\d)/.exec(out)?.[1]);
+    expect(total).toBeGreaterThanOrEqual(0.3);
     expect(took).toBeGreaterThanOrEqual(330);
   });
 
