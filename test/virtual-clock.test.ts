@@ -209,6 +209,25 @@ describe("time on the virtual clock", () => {
     expect(() => clock.advance(-1)).toThrow(RangeError);
   });
 
+  it("one clock instance can serve one run after another, time carrying on", async () => {
+    const clock = new VirtualClock();
+    const first = await run(
+      async () => {
+        await sleep(5);
+        return time();
+      },
+      { clock },
+    );
+    const second = await run(
+      async () => {
+        await sleep(5);
+        return time();
+      },
+      { clock },
+    );
+    expect([first, second]).toEqual([5, 10]);
+  });
+
   it("rejects bad options with messages that name them", () => {
     expect(() => new VirtualClock({ autojumpThreshold: -1 })).toThrow(
       /Expected `autojumpThreshold` to be a non-negative number of seconds, got `-1` \(number\)/,

@@ -197,6 +197,7 @@ export class VirtualClock implements Clock {
   _attach(host: VirtualClockHost, onDeadlock?: DeadlockListener): void {
     this.host = host;
     this.onDeadlock = onDeadlock;
+    this.closed = false; // a clock may serve one run after another
     // Watch from the first idle moment on, even if no timer is ever scheduled.
     this.arm();
   }
