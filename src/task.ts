@@ -39,8 +39,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  *
  * `cancel()` makes the await the task is suspended on throw {@link CancelledError}. The await
  * must be on an awaitress primitive (a sleep, a queue, a lock, a task, a future): a task awaiting a
- * foreign promise (say `fetch`) sees the cancellation at its next awaitress await, or when it
- * returns. Pass {@link Task.signal} to foreign APIs so they stop too.
+ * foreign promise (say `fetch`) sees the cancellation at its next awaitress await; if its
+ * function returns first, the request came too late and the result stands (unless the task
+ * cancelled itself). Pass {@link Task.signal} to foreign APIs so they stop too.
  *
  * @example
  * const t = createTask(async () => { await sleep(10); return 1 }, { name: "slow" });
@@ -63,6 +64,8 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   _futWaiter: Future<unknown> | null = null;
   /** @internal a cancellation requested while the task was not suspended on a future */
   _mustCancel = false;
+  /** @internal a pending cancellation the task requested itself while running: its result is discarded */
+  _cancelAtReturn = false;
   /** @internal */
   _numCancelsRequested = 0;
   /** @internal */
@@ -180,7 +183,10 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
     const waiter = this._futWaiter;
     if (waiter?.cancel(message)) return true;
     // Not suspended on a future (running, or awaiting a foreign promise): deliver at the next
-    // awaitress await, or when the body returns.
+    // awaitress await. If the task is cancelling itself while it runs, also when its function
+    // returns (asyncio's rule for a cancel during a step).
+    const self = taskContext.getStore() === this;
+    this._cancelAtReturn = this._mustCancel ? this._cancelAtReturn || self : self;
     this._mustCancel = true;
     this._cancelMessage = message;
     return true;
@@ -201,6 +207,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
       this._numCancelsRequested--;
       if (this._numCancelsRequested === 0) {
         this._mustCancel = false;
+        this._cancelAtReturn = false;
         // An AbortSignal cannot be un-aborted: hand out a fresh one from now on, so foreign calls
         // made after a handled timeout or task-group abort are not cancelled at once.
         if (this.controller?.signal.aborted) this.controller = undefined;
@@ -264,12 +271,16 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   /** @internal The body returned `value`. */
   _succeed(value: T): void {
     if (this._state !== PENDING) return;
-    if (this._mustCancel) {
-      // Cancelled after its last await: the result is discarded (asyncio's rule).
+    if (this._mustCancel && this._cancelAtReturn) {
+      // The task cancelled itself after its last await: the result is discarded (asyncio's rule).
       this._mustCancel = false;
       this._complete(CANCELLED, undefined, new CancelledError(this._cancelMessage));
       return;
     }
+    // A cancellation from outside that no awaitress await received came too late: the function
+    // had already produced its value (say an item taken from a queue), which must not be lost.
+    // asyncio cannot see this case: there the return and the task's completion are one step.
+    this._mustCancel = false;
     this._complete(FULFILLED, value, undefined);
   }
 

@@ -556,3 +556,59 @@ describe("sleep (spec §5)", () => {
     });
   });
 });
+
+describe("cancellation of a task that is not suspended on an awaitress future", () => {
+  it("a task awaiting a foreign promise sees the cancellation at its next awaitress await", async () => {
+    await runVirtual(async () => {
+      let release: () => void = () => {};
+      const foreign = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const steps: string[] = [];
+      const t = createTask(async () => {
+        await foreign;
+        steps.push("after foreign");
+        await sleep(0); // the checkpoint
+        steps.push("after checkpoint");
+      });
+      await tick();
+      expect(t.cancel()).toBe(true);
+      expect(t.signal.aborted).toBe(true);
+      release();
+      expect(await thrown(t)).toBeInstanceOf(CancelledError);
+      expect(steps).toEqual(["after foreign"]);
+      expect(t.cancelled()).toBe(true);
+    });
+  });
+
+  it("a task whose function returns before any awaitress await keeps its result (the request came too late)", async () => {
+    await runVirtual(async () => {
+      let release: () => void = () => {};
+      const foreign = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const t = createTask(async () => {
+        await foreign;
+        return "value";
+      });
+      await tick();
+      expect(t.cancel()).toBe(true);
+      release();
+      expect(await t).toBe("value");
+      expect(t.cancelled()).toBe(false);
+      expect(t.cancelling()).toBe(1);
+    });
+  });
+
+  it("TK-06 variant: a task that cancels itself and returns without awaiting ends cancelled", async () => {
+    await runVirtual(async () => {
+      const t = createTask(async () => {
+        await Promise.resolve();
+        currentTask()?.cancel();
+        return 12;
+      });
+      expect(await thrown(t)).toBeInstanceOf(CancelledError);
+      expect(t.cancelled()).toBe(true);
+    });
+  });
+});
