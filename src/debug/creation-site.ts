@@ -15,6 +15,9 @@ function libraryRoot(): string | undefined {
 
 const ROOT = libraryRoot();
 
+/** The folder this library's modules live in, or undefined if it could not be told. */
+export const LIBRARY_ROOT: string | undefined = ROOT;
+
 function isLibraryFrame(frame: string): boolean {
   if (frame.includes("node:") || /node_modules[\\/]/.test(frame)) return true;
   return ROOT !== undefined && frame.includes(ROOT);

@@ -128,11 +128,13 @@ export class StepMonitor implements StepObserver {
   /** @internal A task was made: the watchdog learns its name. */
   created(task: LoopTask): void {
     const t = task as MonitoredTask;
-    this.watchdog?.name(t.id, t.name, creationSite(t.creationStack));
+    this.watchdog?.name(t.id, t.name, t.creationStack);
   }
 
   /** @internal A task's first step starts. */
   enter(task: LoopTask): void {
+    // An eager task starts inside the step that made it: the worker must know its name first.
+    this.watchdog?.flush();
     this.push(task as MonitoredTask);
   }
 
@@ -160,6 +162,7 @@ export class StepMonitor implements StepObserver {
     this.stackTasks[d] = null;
     if (this.watchdog !== null) {
       const outer = d > 0 ? this.stackTasks[d - 1] : null;
+      this.watchdog.flush();
       this.watchdog.publish(outer == null ? 0 : outer.id, d);
     }
     if (task !== null) this.stepEnds(task, own);

@@ -3,13 +3,14 @@
  * synchronous step for `blockedThreshold` and says which task holds it, while it still does.
  *
  * The main thread publishes, at each step boundary, a sequence number, the running task's id and
- * the step depth in a SharedArrayBuffer; it posts each task's name and creation site to the
- * worker when the task is made. The worker polls the shared memory: a sequence number that has not
+ * the step depth in a SharedArrayBuffer; it posts the names and creation stacks of the tasks made
+ * during a step to the worker, in one message, when the step ends (and before a task's first step). The worker polls the shared memory: a sequence number that has not
  * moved for the threshold while a step is open means the loop is blocked. It writes the report
  * with a synchronous write to the output file descriptor (stderr by default), because the main
  * thread, which normally carries a worker's output, is the one that is stuck.
  */
 import { Worker } from "node:worker_threads";
+import { LIBRARY_ROOT } from "./creation-site.js";
 
 /** What the watchdog found: the loop was blocked by `task` (null: code outside any task). */
 export interface BlockedReport {
@@ -52,8 +53,19 @@ const thresholdMs = workerData.thresholdMs;
 let lastSeq = -1;
 let since = performance.now();
 let reported = -1;
+// Where a task was created: the first frame of its creation stack outside awaitress and Node
+// (the same rule as creation-site.ts), worked out only when a report needs it.
+function site(stack) {
+  if (typeof stack !== "string") return null;
+  const frames = stack.split("\\n").map((l) => l.trim()).filter((l) => l.startsWith("at "));
+  const own = frames.find((f) => !(f.includes("node:") || f.includes("node_modules") || (workerData.root && f.includes(workerData.root)))) || frames[0];
+  if (own === undefined) return null;
+  const open = own.lastIndexOf("(");
+  const location = open >= 0 && own.endsWith(")") ? own.slice(open + 1, -1) : own.slice(3);
+  return location.replace("file://", "").split(workerData.cwd).join("");
+}
 parentPort.on("message", (m) => {
-  if (m.type === "task") names.set(m.id, m);
+  if (m.type === "tasks") for (let i = 0; i < m.ids.length; i++) names.set(m.ids[i], { name: m.names[i], stack: m.stacks[i] });
   else if (m.type === "forget") for (const id of m.ids) names.delete(id);
 });
 setInterval(() => {
@@ -63,7 +75,8 @@ setInterval(() => {
   if (Atomics.load(state, ${DEPTH}) <= 0 || reported === seq || now - since < thresholdMs) return;
   reported = seq;
   const id = Atomics.load(state, ${TASK});
-  const info = id > 0 ? names.get(id) : undefined;
+  const entry = id > 0 ? names.get(id) : undefined;
+  const info = entry ? { name: entry.name, site: site(entry.stack) } : undefined;
   const blockedFor = (now - since) / 1000;
   const who = id > 0
     ? "task " + JSON.stringify(info ? info.name : "Task-" + id) + " (id " + id + (info && info.site ? ", created at " + info.site : "") + ")"
@@ -92,6 +105,9 @@ export class Watchdog {
   private readonly state: Int32Array;
   private readonly worker: Worker;
   private closed = false;
+  private pendingIds: number[] = [];
+  private pendingNames: string[] = [];
+  private pendingStacks: (string | undefined)[] = [];
 
   constructor(options: WatchdogOptions) {
     const thresholdMs = options.blockedThreshold * 1000;
@@ -103,6 +119,8 @@ export class Watchdog {
         thresholdMs,
         intervalMs: Math.max(1, Math.min(50, Math.floor(thresholdMs / 10))),
         fd: options.fd ?? 2,
+        root: LIBRARY_ROOT ?? null,
+        cwd: `${process.cwd()}/`,
       },
       stdout: false,
       stderr: false,
@@ -114,7 +132,11 @@ export class Watchdog {
         if (m === "ready") resolve();
         else if (onReport !== undefined) onReport(m as BlockedReport);
       });
-      this.worker.once("error", () => resolve());
+      this.worker.once("error", (error) => {
+        // Debug mode goes on without its watchdog; say so rather than stay silent.
+        process.stderr.write(`awaitress: debug mode's watchdog thread stopped: ${error.message}\n`);
+        resolve();
+      });
       this.worker.once("exit", () => resolve());
     });
   }
@@ -127,9 +149,27 @@ export class Watchdog {
     Atomics.add(state, SEQ, 1);
   }
 
-  /** Tells the worker a task's name and where it was created. */
-  name(id: number, name: string, site: string | undefined): void {
-    if (!this.closed) this.worker.postMessage({ type: "task", id, name, site });
+  /** Queues a task's name and creation stack for the worker (sent by {@link Watchdog.flush}). */
+  name(id: number, name: string, stack: string | undefined): void {
+    this.pendingIds.push(id);
+    this.pendingNames.push(name);
+    this.pendingStacks.push(stack);
+  }
+
+  /** Sends the names queued since the last flush, in one message. Cheap when there are none. */
+  flush(): void {
+    if (this.pendingIds.length === 0) return;
+    if (!this.closed) {
+      this.worker.postMessage({
+        type: "tasks",
+        ids: this.pendingIds,
+        names: this.pendingNames,
+        stacks: this.pendingStacks,
+      });
+    }
+    this.pendingIds = [];
+    this.pendingNames = [];
+    this.pendingStacks = [];
   }
 
   /** Tells the worker to forget finished tasks. */
