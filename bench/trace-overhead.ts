@@ -1,22 +1,24 @@
 /**
  * Tracing overhead: W1 (spawn + gather 100,000 tasks) and a queue workload (4 consumers,
  * 100,000 items through a bounded queue), with tracing off, with a Recorder that does not watch
- * steps, and with one that does (async_hooks). Median of N runs (CPU milliseconds), modes
+ * steps, with one that does (async_hooks), and in debug mode. Median of N runs (CPU milliseconds), modes
  * interleaved.
  *
  *   node --import tsx bench/trace-overhead.ts [runs]
  */
 import { createTask, gather, Queue, Recorder, run, type TraceSink } from "../src/index.js";
 
-type Mode = "off" | "recorder (steps: false)" | "recorder (steps: true)";
-const ALL: Mode[] = ["off", "recorder (steps: false)", "recorder (steps: true)"];
+type Mode = "off" | "recorder (steps: false)" | "recorder (steps: true)" | "debug: true";
+const ALL: Mode[] = ["off", "recorder (steps: false)", "recorder (steps: true)", "debug: true"];
 // TRACE_MODES=off measures tracing off alone (to compare builds).
 const MODES: Mode[] = process.env.TRACE_MODES === "off" ? ["off"] : ALL;
 
 function sink(mode: Mode): TraceSink | null {
-  if (mode === "off") return null;
+  if (mode === "off" || mode === "debug: true") return null;
   return new Recorder({ steps: mode === "recorder (steps: true)" });
 }
+
+let debug = false;
 
 async function w1(trace: TraceSink | null): Promise<void> {
   await run(
@@ -25,7 +27,7 @@ async function w1(trace: TraceSink | null): Promise<void> {
       for (let i = 0; i < tasks.length; i++) tasks[i] = createTask(async () => i);
       await gather(...tasks);
     },
-    { trace },
+    { trace, debug },
   );
 }
 
@@ -45,7 +47,7 @@ async function queueWorkload(trace: TraceSink | null): Promise<void> {
       await q.join();
       for (const c of consumers) c.cancel();
     },
-    { trace },
+    { trace, debug },
   );
 }
 
@@ -60,10 +62,14 @@ for (const [name, workload] of [
   ["queue 100k items, 4 consumers", queueWorkload],
 ] as const) {
   const times = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
-  for (const m of MODES) await workload(sink(m)); // warm-up
+  for (const m of MODES) {
+    debug = m === "debug: true";
+    await workload(sink(m)); // warm-up
+  }
   for (let r = 0; r < runs; r++) {
     for (const m of MODES) {
       // CPU time (user + system) of the process: on a loaded machine wall time mostly measures the neighbours.
+      debug = m === "debug: true";
       const c0 = process.cpuUsage();
       await workload(sink(m));
       const c = process.cpuUsage(c0);
