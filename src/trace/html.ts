@@ -18,7 +18,7 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const STYLE = String.raw`
+const STYLE = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 16px; color: #1d2330; background: #fbfbfd; }
 h1 { font-size: 18px; margin: 0 0 4px; }
 .meta { color: #5b6475; margin-bottom: 8px; }
