@@ -39,8 +39,8 @@ export async function main(scale = 1): Promise<void> {
   // Run the tasks
   using _ = new Timer({ text: "\nTotal elapsed time: {:.1f}" }).start();
   await gather(
-    createTask(() => task("One", workQueue)),
-    createTask(() => task("Two", workQueue)),
+    createTask(() => task("One", workQueue), { name: "One" }),
+    createTask(() => task("Two", workQueue), { name: "Two" }),
   );
 }
 
