@@ -423,6 +423,57 @@ export function formatCase(result: CaseResult, measure: "wall" | "cpu" = "wall")
   return `${lines.join("\n")}\n`;
 }
 
+/** One line per goal and awaitress row: the figure on each Node, and whether Node 24 meets it. */
+export function formatGoals(results: CaseResult[], measure: "wall" | "cpu" = "wall"): string {
+  const lines = [
+    "| workload | goal (Node 24) | awaitress row | Node 20 | Node 24 | met on Node 24 |",
+    "| --- | --- | --- | ---: | ---: | --- |",
+  ];
+  const ids = [...new Set(results.map((r) => r.case.id))];
+  for (const id of ids) {
+    const perNode = results.filter((r) => r.case.id === id);
+    const c = perNode[0]?.case;
+    const goal = c?.goal;
+    if (c === undefined || goal === undefined) continue;
+    for (const row of c.rows.filter((r) => r.role === "awaitress")) {
+      const figures = new Map<string, number | undefined>();
+      for (const result of perNode) {
+        const rr = result.rows.find((x) => x.row === row);
+        const s = rr === undefined ? undefined : caseStats(result, measure).get(rr);
+        const value =
+          s === undefined ? undefined : goal.against === "raw" ? s.vsRaw : goal.against === "peer" ? s.vsPeer : s.rate;
+        figures.set(result.node.split(".")[0] ?? result.node, value);
+      }
+      const show = (v: number | undefined) =>
+        v === undefined
+          ? "–"
+          : goal.against === "rate"
+            ? fmtRate(v, c.unit)
+            : goal.against === "peer"
+              ? `${fmtRatio(v)} peer`
+              : `${fmtRatio(v)} raw`;
+      const v24 = figures.get("v24");
+      const met = v24 === undefined ? "not run" : v24 >= goal.atLeast ? "yes" : "**no**";
+      lines.push(`| ${c.id} | ${goal.text} | ${row.label} | ${show(figures.get("v20"))} | ${show(v24)} | ${met} |`);
+      const limit = c.rssGoalMb;
+      if (limit === undefined) continue;
+      const mb = new Map<string, number | undefined>();
+      for (const result of perNode) {
+        const rr = result.rows.find((x) => x.row === row);
+        const s = rr === undefined ? undefined : caseStats(result, measure).get(rr);
+        mb.set(result.node.split(".")[0] ?? result.node, s === undefined ? undefined : s.rssAbove / 1048576);
+      }
+      const showMb = (v: number | undefined) => (v === undefined ? "–" : `${v.toFixed(0)} MB`);
+      const m24 = mb.get("v24");
+      const ok = m24 === undefined ? "not run" : m24 < limit ? "yes" : "**no**";
+      lines.push(
+        `| ${c.id} | ${c.params.n.toLocaleString("en")} sleeping tasks < ${limit} MB RSS above start | ${row.label} | ${showMb(mb.get("v20"))} | ${showMb(m24)} | ${ok} |`,
+      );
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
 function parseArgs(argv: string[]): Partial<SuiteOptions> & { json?: string; markdown?: string } {
   const options: Partial<SuiteOptions> & { json?: string; markdown?: string } = {};
   for (let i = 0; i < argv.length; i++) {
@@ -452,5 +503,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(p
   const results = await runSuite(options);
   if (json !== undefined) writeFileSync(json, JSON.stringify(results, null, 2));
   const measure = options.measure ?? "wall";
-  if (markdown !== undefined) writeFileSync(markdown, results.map((r) => formatCase(r, measure)).join("\n"));
+  if (markdown !== undefined) {
+    const tables = results.map((r) => formatCase(r, measure)).join("\n");
+    writeFileSync(markdown, `${formatGoals(results, measure)}\n${tables}`);
+  }
 }
