@@ -1,0 +1,110 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import * as awaitress from "../src/index.js";
+
+// The public surface, listed on purpose (Trio's rule): adding or removing an export is a
+// decision, so it changes this list in the same commit.
+const EXPORTS = [
+  "ALL_COMPLETED",
+  "AwaitressError",
+  "Barrier",
+  "BoundedSemaphore",
+  "BrokenBarrierError",
+  "CancelledError",
+  "Condition",
+  "DeadlockError",
+  "Event",
+  "ExceptionGroup",
+  "FIRST_COMPLETED",
+  "FIRST_EXCEPTION",
+  "Future",
+  "Held",
+  "InvalidStateError",
+  "JsonlWriter",
+  "LifoQueue",
+  "Lock",
+  "Loop",
+  "PriorityQueue",
+  "Queue",
+  "QueueEmpty",
+  "QueueFull",
+  "QueueShutDown",
+  "RealClock",
+  "Recorder",
+  "Semaphore",
+  "Task",
+  "TaskGroup",
+  "Timeout",
+  "TimeoutError",
+  "Timer",
+  "TimerError",
+  "Timers",
+  "VirtualClock",
+  "allTasks",
+  "asCompleted",
+  "buildTimeline",
+  "createTask",
+  "currentTask",
+  "dumpTasks",
+  "formatTaskTree",
+  "formatTemplate",
+  "formatValue",
+  "gather",
+  "getRunningLoop",
+  "htmlTimeline",
+  "isCancelled",
+  "parseJsonl",
+  "perfettoJson",
+  "perfettoTrace",
+  "readJsonl",
+  "rethrowIfCancelled",
+  "run",
+  "shield",
+  "shouldColor",
+  "sleep",
+  "taskGroup",
+  "terminalTimeline",
+  "time",
+  "timeout",
+  "timeoutAt",
+  "wait",
+  "waitFor",
+].sort();
+
+describe("the public surface", () => {
+  it("exports exactly the listed names from src/index.ts", () => {
+    expect(Object.keys(awaitress).sort()).toEqual(EXPORTS);
+  });
+
+  it("every error class derives from AwaitressError, except ExceptionGroup (an AggregateError)", () => {
+    const errors = [
+      awaitress.BrokenBarrierError,
+      awaitress.CancelledError,
+      awaitress.InvalidStateError,
+      awaitress.QueueEmpty,
+      awaitress.QueueShutDown,
+      awaitress.TimeoutError,
+      awaitress.TimerError,
+    ];
+    for (const E of errors) expect(new E("x")).toBeInstanceOf(awaitress.AwaitressError);
+    expect(new awaitress.QueueFull("full", 1)).toBeInstanceOf(awaitress.AwaitressError);
+    expect(new awaitress.DeadlockError([], 0)).toBeInstanceOf(awaitress.AwaitressError);
+    expect(new awaitress.ExceptionGroup("g", [new Error("a")])).toBeInstanceOf(AggregateError);
+  });
+
+  // `npm test` builds before running vitest; the built entry points must state the same surface.
+  it.runIf(existsSync("dist/esm/index.js") && existsSync("dist/cjs/index.js"))(
+    "the ESM and CommonJS builds export the same names",
+    async () => {
+      const esm = await import("../dist/esm/index.js" as string);
+      const cjs = createRequire(import.meta.url)("../dist/cjs/index.js") as Record<string, unknown>;
+      expect(Object.keys(esm).sort()).toEqual(EXPORTS);
+      expect(
+        Object.keys(cjs)
+          .filter((k) => k !== "__esModule")
+          .sort(),
+      ).toEqual(EXPORTS);
+    },
+  );
+});
