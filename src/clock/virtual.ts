@@ -280,8 +280,9 @@ export class VirtualClock implements Clock {
     this.wakeupIsThreshold = false;
     if (this.closed) return;
     if ((this.host?.passes ?? 0) !== this.markerPasses || this.seq + this.cancels !== this.markerTimers) {
-      // Something ran: the idle period starts again.
-      this.waitThreshold();
+      // Something ran: look again once the program is idle (a timer due now fires at once; a
+      // jump waits for a new idle period).
+      this.arm();
       return;
     }
     if (this.peekNext() === undefined) {
