@@ -161,7 +161,7 @@ export class TimerHeap {
       // The earliest of up to four children: they sit side by side, in one or two cache lines.
       let child = first;
       let cw = whens[first] as number;
-      const last = first + 4 < n ? first + 4 : n;
+      const last = Math.min(first + 4, n);
       for (let c = first + 1; c < last; c++) {
         const w = whens[c] as number;
         if (w < cw || (w === cw && (seqs[c] as number) < (seqs[child] as number))) {
