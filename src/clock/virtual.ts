@@ -62,10 +62,13 @@ const PROBE_BATCH = 64;
 
 /**
  * A clock whose time moves only when the program has nothing to do: once the microtask queue has
- * drained (a `setImmediate` observes it), it jumps to the earliest deadline and fires every timer
- * due at that instant, in the order they were scheduled (in an order drawn from the seed under
- * `run(main, { shuffle })`). Sleeps of hours take no real time, and the same program gives the same
- * output on every run. asyncio has no virtual clock; this is Trio's `MockClock` with autojump.
+ * drained (a `setImmediate` observes it), it jumps to the earliest deadline and fires that timer.
+ * Timers due at the same instant fire one per idle point (the task one wakes runs until it waits
+ * again before the next fires, as a task's step runs whole in asyncio), in the order they were
+ * scheduled, or in an order drawn from the seed under `run(main, { shuffle })`. Sleeps of hours
+ * take no real time, and the same program gives the same output on every run. asyncio has no
+ * virtual clock; this is Trio's `MockClock` with autojump. {@link VirtualClock.advance} moves time
+ * by hand.
  *
  * Under `run`, a program in which every task waits on an awaitress future (a queue, a lock, an
  * event, a task) while no timer is pending can never continue: `run` rejects with
