@@ -427,7 +427,8 @@ describe("real I/O under the virtual clock: autojumpThreshold", () => {
 
   it("with autojumpThreshold, the clock waits for real idleness, so the answer comes first", async () => {
     const started = performance.now();
-    expect(await run(program, { clock: "virtual", autojumpThreshold: 0.05 })).toEqual({ answer: "ping", at: 0 });
+    // A generous threshold: a loaded CI machine may take a while to answer on loopback.
+    expect(await run(program, { clock: "virtual", autojumpThreshold: 0.25 })).toEqual({ answer: "ping", at: 0 });
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
