@@ -79,7 +79,7 @@ export interface TimersResult {
   readonly idealMs: number;
   /** Sleeps completed per second. */
   readonly sleepsPerSecond: number;
-  /** Sleeps that woke before their deadline (must be 0). */
+  /** Sleeps that woke over 1 ms before their deadline (0 for awaitress; raw timers may). */
   readonly early: number;
 }
 
@@ -153,10 +153,14 @@ async function main(args: string[]): Promise<void> {
   const strategies: TimerStrategy[] = ["heap", "native", "raw"];
   for (const s of strategies) await timersWorkload(s, Math.min(count, 10_000)); // warm-up
   const times: Record<TimerStrategy, number[]> = { heap: [], native: [], raw: [] };
+  const early: Record<TimerStrategy, number> = { heap: 0, native: 0, raw: 0 };
   for (let r = 0; r < rounds; r++) {
     for (const s of strategies) {
       const result = await timersWorkload(s, count, r + 1);
-      if (result.early > 0) throw new Error(`${s}: ${result.early} sleeps woke before their deadline`);
+      // Node measures a native timer from the loop's cached time, which can be older than the
+      // moment it was set: raw timers may wake early. awaitress's clocks must not.
+      if (result.early > 0 && s !== "raw") throw new Error(`${s}: ${result.early} sleeps woke before their deadline`);
+      early[s] += result.early;
       times[s].push(result.ms);
       (globalThis as { gc?: () => void }).gc?.();
     }
@@ -167,7 +171,8 @@ async function main(args: string[]): Promise<void> {
     const m = median(times[s]);
     console.log(
       `  ${s.padEnd(6)} ${m.toFixed(1).padStart(7)} ms (${Math.min(...times[s]).toFixed(1)}–${Math.max(...times[s]).toFixed(1)}) ` +
-        `= ${(((count / m) * 1000) / 1e6).toFixed(3)} M sleeps/s, ${(m / 50).toFixed(2)}× the ideal 50 ms, ${(m / raw).toFixed(2)}× raw`,
+        `= ${(((count / m) * 1000) / 1e6).toFixed(3)} M sleeps/s, ${(m / 50).toFixed(2)}× the ideal 50 ms, ${(m / raw).toFixed(2)}× raw` +
+        (early[s] > 0 ? `; ${early[s]} sleeps woke over 1 ms early` : ""),
     );
   }
 }
