@@ -618,6 +618,39 @@ describe("schedule fuzzing: run(main, { shuffle: seed })", () => {
     expect(await run(busy, virtual)).not.toEqual(first);
   });
 
+  it("a timer cancelled by another due at the same instant never fires, whatever the drawn order", async () => {
+    const outcomes = new Set<string>();
+    for (let seed = 0; seed < 40; seed++) {
+      const fired = await run(
+        async () => {
+          const loop = getRunningLoop();
+          const log: string[] = [];
+          const victim = loop.callAt(1, () => log.push("victim"), undefined);
+          loop.callAt(
+            1,
+            () => {
+              log.push("canceller");
+              loop.clock.cancel(victim);
+            },
+            undefined,
+          );
+          loop.callAt(1, () => log.push("bystander"), undefined);
+          await sleep(2);
+          expect(victim.pending).toBe(false);
+          return log;
+        },
+        { ...virtual, shuffle: seed },
+      );
+      const v = fired.indexOf("victim");
+      const c = fired.indexOf("canceller");
+      // The victim fires only if it was drawn before its canceller.
+      expect(v === -1 || v < c).toBe(true);
+      expect(fired).toContain("bystander");
+      outcomes.add(v === -1 ? "cancelled" : "fired first");
+    }
+    expect(outcomes).toEqual(new Set(["cancelled", "fired first"]));
+  });
+
   it("rejects a seed that is not a non-negative integer", async () => {
     for (const bad of [-1, 1.5, Number.NaN, "7"]) {
       await expect(run(async () => {}, { ...virtual, shuffle: bad as number })).rejects.toThrow(
