@@ -21,6 +21,25 @@ describe("RealClock: one heap, one native timer", () => {
     clock.close();
   });
 
+  it("timers due together fire one at a time: each woken task runs to its next await first", async () => {
+    const log: string[] = [];
+    await run(async () => {
+      const worker = async (name: string): Promise<void> => {
+        await sleep(0.003);
+        log.push(`${name} woke`);
+        await Promise.resolve(); // an await that does not wait: asyncio's step goes on
+        await Promise.resolve();
+        log.push(`${name} waits again`);
+        await sleep(0.001);
+      };
+      const a = createTask(() => worker("A"));
+      const b = createTask(() => worker("B"));
+      await realDelay(8); // both deadlines pass while the loop is blocked here, in one batch
+      await gather(a, b);
+    });
+    expect(log.slice(0, 4)).toEqual(["A woke", "A waits again", "B woke", "B waits again"]);
+  });
+
   it("never fires a timer before its deadline", async () => {
     const clock = new RealClock();
     const lateness: number[] = [];

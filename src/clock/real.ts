@@ -3,6 +3,8 @@ import type { Clock, TimerHandle } from "./clock.js";
 import { FINISHED, TimerEntry, TimerHeap } from "./heap.js";
 
 const MAX_NATIVE_DELAY_MS = 2 ** 31 - 1;
+/** Idle points queued at once when several timers are due together. */
+const IDLE_BATCH = 32;
 
 /** Where the real clock reports an error a timer callback threw (the loop, once `run` attaches it). */
 interface ErrorReporter {
@@ -11,9 +13,9 @@ interface ErrorReporter {
 
 /**
  * The wall clock: `performance.now()` in seconds, with every timer of the loop kept in one heap
- * and a single native timer armed for the earliest deadline. When it fires, every timer due runs
- * in deadline order (scheduling order for equal deadlines) in one macrotask, as asyncio's loop runs
- * every handle due in one iteration; timers scheduled by those callbacks wait for the next turn.
+ * and a single native timer armed for the earliest deadline. Timers due together fire one at a
+ * time in deadline order (scheduling order for equal deadlines), each after the task the previous
+ * one woke has run to its next await: asyncio's order, where each woken task runs one step.
  *
  * Chosen over one native `setTimeout` per timer by measurement (`bench/timers.ts`: 100,000
  * concurrent sleeps of 0–50 ms): the heap is faster on Node 20 and 24, and it is what gives the
@@ -32,6 +34,8 @@ export class RealClock implements Clock {
   private native: ReturnType<typeof setTimeout> | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
   private reporter: ErrorReporter | undefined = undefined;
+  /** `setImmediate` idle points queued; each fires at most one due timer. */
+  private immediates = 0;
 
   now(): number {
     return performance.now() / 1000;
@@ -89,22 +93,52 @@ export class RealClock implements Clock {
   private readonly fire = AsyncResource.bind((): void => {
     this.native = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
-    const now = this.now();
-    // Fire everything due now, in deadline order; timers scheduled by these callbacks wait for
-    // the next turn even when already due, so a callback that reschedules itself cannot starve I/O.
-    const limit = this.seq;
-    try {
-      for (;;) {
-        const next = this.heap.peek();
-        if (next === undefined || next.when > now || next.seq >= limit) break;
-        this.heap.pop();
-        next.state = FINISHED;
-        this.call(next);
-      }
-    } finally {
-      if (this.heap.size > 0) this.arm();
-    }
+    this.fireDue();
   });
+
+  /** An idle point between two due timers: a `setImmediate` runs once microtasks have drained. */
+  private readonly fireAfterIdle = AsyncResource.bind((): void => {
+    this.immediates--;
+    this.fireDue();
+  });
+
+  /**
+   * Fires the earliest timer if it is due, then lets the task it woke run until it waits again
+   * (microtasks drain) before the next due timer fires: asyncio runs each woken task's step to its
+   * next await before the next one, and a `setImmediate` between timers gives the same order
+   * (the seed's "One elapsed, One running, Two elapsed" when both are due in the same millisecond).
+   */
+  private fireDue(): void {
+    const next = this.heap.peek();
+    if (next === undefined || next.when > this.now()) {
+      this.rearm();
+      return;
+    }
+    this.heap.pop();
+    next.state = FINISHED;
+    try {
+      this.call(next);
+    } finally {
+      this.rearm();
+    }
+  }
+
+  private rearm(): void {
+    const next = this.heap.peek();
+    if (next !== undefined && next.when <= this.now()) {
+      // More are due: queue idle points in batches (one setImmediate each, cheap), so a burst of
+      // timers due together does not pay a native timer each.
+      if (this.immediates === 0) {
+        this.immediates = IDLE_BATCH;
+        for (let i = 0; i < IDLE_BATCH; i++) setImmediate(this.fireAfterIdle);
+      }
+      return;
+    }
+    if (this.immediates === 0) {
+      if (next === undefined) this.disarm();
+      else if (next.when < this.armedFor) this.arm();
+    }
+  }
 
   private call(entry: TimerEntry): void {
     const reporter = this.reporter;
