@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Barrier, BrokenBarrierError, CancelledError, createTask, run, sleep, type Task } from "../src/index.js";
-
-const tick = () => sleep(0);
-/** A few passes: lets woken tasks run through their nested awaits (see DESIGN.md on tick counts). */
-async function settle(passes = 8): Promise<void> {
-  for (let i = 0; i < passes; i++) await sleep(0);
-}
-const virtual = <T>(main: () => Promise<T>) => run(main, { clock: "virtual" });
+import { Barrier, BrokenBarrierError, CancelledError, createTask, run, type Task } from "../src/index.js";
+import { runVirtual, settle, tick } from "./support.js";
 
 /** Runs `n` copies of `fn` as tasks and waits for all (asyncio's gather). */
 async function gatherN<T>(n: number, fn: () => Promise<T>): Promise<T[]> {
@@ -29,7 +23,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-02 wait() returns distinct indices 0..N-1", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(3);
       const results = await gatherN(3, () => barrier.wait());
       expect([...results].sort()).toEqual([0, 1, 2]);
@@ -39,14 +33,14 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-03 Barrier(1) passes immediately", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(1);
       expect(await barrier.wait()).toBe(0);
       const t1 = createTask(() => barrier.wait());
-      await settle();
+      await settle(8);
       expect(barrier.nWaiting).toBe(0);
       const t2 = createTask(() => barrier.wait());
-      await settle();
+      await settle(8);
       expect(t1.done() && t2.done()).toBe(true);
       expect(t1.result()).toBe(t2.result());
       expect(t1.result()).toBe(0);
@@ -56,14 +50,14 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-04 nWaiting counts while filling", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(3);
       const t1 = createTask(() => barrier.wait());
-      await settle();
+      await settle(8);
       expect(barrier.nWaiting).toBe(1);
       expect(barrier._state).toBe("filling");
       const t2 = createTask(() => barrier.wait());
-      await settle();
+      await settle(8);
       expect(barrier.nWaiting).toBe(2);
       expect(barrier._state).toBe("filling");
       const t3 = createTask(() => barrier.wait());
@@ -75,7 +69,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-05 the barrier is reusable (cyclic)", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(N);
       const results: boolean[] = [];
       await gatherN(N, async () => {
@@ -92,7 +86,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-06 indices are re-issued on every cycle", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(N);
       const indices = await gatherN(N, async () => {
         await barrier.wait();
@@ -103,7 +97,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-07 draining state is visible to released tasks until the last one leaves", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(N);
       const results: boolean[] = [];
       await gatherN(N, async () => {
@@ -115,7 +109,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-08 arrivals during draining block until draining ends", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(N);
       const b2 = new Barrier(3);
       let count = 0;
@@ -137,20 +131,20 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-09 a cancelled waiter leaves the count", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(3);
       const t1 = createTask(() => barrier.wait());
-      await settle();
+      await settle(8);
       expect(barrier.nWaiting).toBe(1);
       const t2 = createTask(() => barrier.wait());
-      await settle();
+      await settle(8);
       expect(barrier.nWaiting).toBe(2);
       t1.cancel();
-      await settle();
+      await settle(8);
       expect(barrier.nWaiting).toBe(1);
       await expect(t1).rejects.toBeInstanceOf(CancelledError);
       const t3 = createTask(() => barrier.wait());
-      await settle();
+      await settle(8);
       expect(barrier.nWaiting).toBe(2);
       const t4 = createTask(() => barrier.wait());
       const passed = [await t2, await t3, await t4];
@@ -162,7 +156,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-10 reset()/abort() with nobody waiting", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const b1 = new Barrier(1);
       await b1.reset();
       expect(b1.nWaiting).toBe(0);
@@ -176,7 +170,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-11 reset() while tasks wait: each gets BrokenBarrierError; the barrier is usable again", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(N);
       const tasks = Array.from({ length: N - 1 }, () =>
         createTask(async () => {
@@ -189,7 +183,7 @@ describe("Barrier: conformance (spec section 4)", () => {
           }
         }),
       );
-      await settle();
+      await settle(8);
       createTask(() => barrier.reset());
       const results: string[] = [];
       for (const t of tasks) results.push(await t);
@@ -202,7 +196,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-12 reset() while some released tasks are still draining (a)", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(N);
       const results1: boolean[] = [];
       const rest = Math.floor(N / 2);
@@ -225,7 +219,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-12 reset() while some released tasks are still draining, half blocking (b)", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(N);
       const results1: boolean[] = [];
       const results2: boolean[] = [];
@@ -262,7 +256,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-13 reset() followed by everyone waiting again (a)", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(N);
       const results1: boolean[] = [];
       const results2: boolean[] = [];
@@ -279,7 +273,7 @@ describe("Barrier: conformance (spec section 4)", () => {
           }
         }),
       );
-      await settle();
+      await settle(8);
       createTask(() => barrier.reset());
       await tick();
       const last = createTask(async () => {
@@ -296,7 +290,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-13 reset() by the last task out, then everyone waits twice more (b)", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(N);
       const results1: boolean[] = [];
       const results2: boolean[] = [];
@@ -328,7 +322,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-14 abort() mid-cycle", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(N);
       const results1: boolean[] = [];
       const results2: boolean[] = [];
@@ -363,7 +357,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-15 abort() on an error inside the barrier body", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier = new Barrier(N);
       const results1: boolean[] = [];
       const results2: boolean[] = [];
@@ -387,7 +381,7 @@ describe("Barrier: conformance (spec section 4)", () => {
   });
 
   it("BR-16 abort() then reset() makes the barrier usable again", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const barrier1 = new Barrier(N);
       const barrier2 = new Barrier(N);
       const results1: boolean[] = [];
@@ -427,7 +421,7 @@ describe("Barrier: beyond asyncio", () => {
       async () => {
         const barrier = new Barrier(2, { name: "start" });
         const t = createTask(() => barrier.wait());
-        await settle();
+        await settle(8);
         expect(String(barrier)).toBe("Barrier(filling, waiting=1/2)");
         await barrier.wait();
         await t;

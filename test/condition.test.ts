@@ -6,23 +6,15 @@ import {
   getRunningLoop,
   InvalidStateError,
   Lock,
-  run,
-  sleep,
   TimeoutError,
   timeout,
   waitFor,
 } from "../src/index.js";
-
-const tick = () => sleep(0);
-/** A few passes: lets woken tasks run through their nested awaits (see DESIGN.md on tick counts). */
-async function settle(passes = 6): Promise<void> {
-  for (let i = 0; i < passes; i++) await sleep(0);
-}
-const virtual = <T>(main: () => Promise<T>) => run(main, { clock: "virtual" });
+import { runVirtual, settle, tick } from "./support.js";
 
 describe("Condition: conformance (spec section 4)", () => {
   it("CD-01 wait/notify hand-off through the underlying lock", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const cond = new Condition();
       const result: number[] = [];
       const c = (n: number) =>
@@ -32,30 +24,30 @@ describe("Condition: conformance (spec section 4)", () => {
           return true;
         });
       const tasks = [c(1), c(2), c(3)];
-      await settle();
+      await settle(6);
       expect(result).toEqual([]);
       expect(cond.locked()).toBe(false); // the waiters released it
 
       expect(await cond.acquire()).toBe(true);
       cond.notify();
-      await settle();
+      await settle(6);
       expect(result).toEqual([]); // c1 woken but blocked re-acquiring
       expect(cond.locked()).toBe(true);
 
       cond.release();
-      await settle();
+      await settle(6);
       expect(result).toEqual([1]);
       expect(cond.locked()).toBe(true); // c1 holds it
 
       cond.notify(2); // legal: locked() is true, whoever holds it
-      await settle();
+      await settle(6);
       expect(result).toEqual([1]);
 
       cond.release();
-      await settle();
+      await settle(6);
       expect(result).toEqual([1, 2]);
       cond.release();
-      await settle();
+      await settle(6);
       expect(result).toEqual([1, 2, 3]);
       expect(cond.locked()).toBe(true);
       for (const t of tasks) expect(await t).toBe(true);
@@ -63,7 +55,7 @@ describe("Condition: conformance (spec section 4)", () => {
   });
 
   it("CD-02 cancelled wait still re-acquires the lock", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const cond = new Condition();
       await cond.acquire();
       const w = createTask(() => cond.wait());
@@ -75,11 +67,11 @@ describe("Condition: conformance (spec section 4)", () => {
   });
 
   it("CD-03 notify + cancel + release racing: the waiter ends holding the lock", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const cond = new Condition();
       await cond.acquire();
       const w = createTask(() => cond.wait());
-      await settle();
+      await settle(6);
       expect(cond.locked()).toBe(false);
       await cond.acquire();
       cond.notify();
@@ -96,7 +88,7 @@ describe("Condition: conformance (spec section 4)", () => {
   });
 
   it("CD-04 cancel while re-acquiring after notify: the task ends cancelled, no deadlock", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const cond = new Condition();
       let waited = false;
       const w = createTask(async () => {
@@ -104,14 +96,14 @@ describe("Condition: conformance (spec section 4)", () => {
         waited = true;
         await cond.wait();
       });
-      await settle();
+      await settle(6);
       await cond.acquire();
       cond.notify();
-      await settle(); // w is blocked on the lock
+      await settle(6); // w is blocked on the lock
       w.cancel();
       await tick();
       cond.release();
-      await settle();
+      await settle(6);
       expect(w.cancelled()).toBe(true);
       expect(waited).toBe(true);
       expect(cond.locked()).toBe(false); // w re-acquired, then its `await using` released
@@ -119,7 +111,7 @@ describe("Condition: conformance (spec section 4)", () => {
   });
 
   it("CD-05 lock-ownership preconditions", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const cond = new Condition();
       await expect(cond.wait()).rejects.toBeInstanceOf(InvalidStateError);
       expect(await cond.waitFor(() => [1, 2, 3])).toEqual([1, 2, 3]);
@@ -131,7 +123,7 @@ describe("Condition: conformance (spec section 4)", () => {
   });
 
   it("CD-06 waitFor re-checks the predicate after each notify", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const cond = new Condition();
       const result: number[] = [];
       let presult = false;
@@ -141,25 +133,25 @@ describe("Condition: conformance (spec section 4)", () => {
         cond.release();
         return true;
       });
-      await settle();
+      await settle(6);
       expect(result).toEqual([]);
       await cond.acquire();
       cond.notify();
       cond.release();
-      await settle();
+      await settle(6);
       expect(result).toEqual([]);
       presult = true;
       await cond.acquire();
       cond.notify();
       cond.release();
-      await settle();
+      await settle(6);
       expect(result).toEqual([1]);
       expect(await c1).toBe(true);
     });
   });
 
   it("CD-07 notify(n) wakes at most n, FIFO; counts only live waiters", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const cond = new Condition();
       const result: number[] = [];
       const c = (n: number) =>
@@ -169,24 +161,24 @@ describe("Condition: conformance (spec section 4)", () => {
           cond.release();
         });
       const tasks = [c(1), c(2), c(3)];
-      await settle();
+      await settle(6);
       await cond.acquire();
       cond.notify(1);
       cond.release();
-      await settle();
+      await settle(6);
       expect(result).toEqual([1]);
       await cond.acquire();
       cond.notify(1);
       cond.notify(2048);
       cond.release();
-      await settle();
+      await settle(6);
       expect(result).toEqual([1, 2, 3]);
       for (const t of tasks) await t;
     });
   });
 
   it("CD-08 notifyAll", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const cond = new Condition();
       const result: number[] = [];
       const c = (n: number) =>
@@ -197,17 +189,17 @@ describe("Condition: conformance (spec section 4)", () => {
         });
       c(1);
       c(2);
-      await settle();
+      await settle(6);
       await cond.acquire();
       cond.notifyAll();
       cond.release();
-      await settle();
+      await settle(6);
       expect(result).toEqual([1, 2]);
     });
   });
 
   it("CD-09 await using, and a shared explicit lock", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const shared = new Lock();
       const cases: Array<[Condition, Lock]> = [];
       const own = new Condition();
@@ -235,7 +227,7 @@ describe("Condition: conformance (spec section 4)", () => {
   });
 
   it("CD-10 a timed-out wait inside the block leaves the lock held for the block's exit", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const cond = new Condition();
       {
         await using _ = await cond.hold();
@@ -248,7 +240,7 @@ describe("Condition: conformance (spec section 4)", () => {
 
   for (const phase of ["wake-up", "re-acquire"] as const) {
     it(`CD-11 the same CancelledError instance propagates (${phase} phase)`, async () => {
-      await virtual(async () => {
+      await runVirtual(async () => {
         const cond = new Condition();
         let wake = false;
         let raised: unknown;
@@ -261,14 +253,14 @@ describe("Condition: conformance (spec section 4)", () => {
             throw e;
           }
         });
-        await settle();
+        await settle(6);
         if (phase === "wake-up") {
           f.cancel("foo");
         } else {
           await cond.acquire();
           wake = true;
           cond.notify();
-          await settle(); // f now waits to re-acquire the lock
+          await settle(6); // f now waits to re-acquire the lock
           f.cancel("foo");
           cond.release();
         }
@@ -287,7 +279,7 @@ describe("Condition: conformance (spec section 4)", () => {
 
   for (const relock of [false, true]) {
     it(`CD-12 a cancel racing with notify must not lose the notification${relock ? " (relock)" : ""}`, async () => {
-      await virtual(async () => {
+      await runVirtual(async () => {
         const cond = new Condition();
         let state = 0;
         const consumer = () =>
@@ -301,7 +293,7 @@ describe("Condition: conformance (spec section 4)", () => {
           });
         const c0 = consumer();
         const c1 = consumer();
-        await settle();
+        await settle(6);
         {
           await using _ = await cond.hold();
           state += 1;
@@ -326,7 +318,7 @@ describe("Condition: conformance (spec section 4)", () => {
 
 describe("Condition: beyond asyncio", () => {
   it("validates notify's argument", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const cond = new Condition();
       await cond.acquire();
       expect(() => cond.notify("2" as unknown as number)).toThrow(TypeError);
@@ -337,7 +329,7 @@ describe("Condition: beyond asyncio", () => {
   });
 
   it("the condition itself is async-disposable after acquire()", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const cond = new Condition();
       {
         await cond.acquire();

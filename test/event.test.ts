@@ -1,15 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { CancelledError, createTask, Event, getRunningLoop, run, sleep } from "../src/index.js";
-
-const tick = () => sleep(0);
-async function settle(passes = 5): Promise<void> {
-  for (let i = 0; i < passes; i++) await sleep(0);
-}
-const virtual = <T>(main: () => Promise<T>) => run(main, { clock: "virtual" });
+import { CancelledError, createTask, Event, getRunningLoop } from "../src/index.js";
+import { runVirtual, settle, tick } from "./support.js";
 
 describe("Event: conformance (spec section 4)", () => {
   it("EV-01 set() wakes every waiter; a waiter arriving after set() does not wait", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const ev = new Event();
       const result: number[] = [];
       const c = (n: number) =>
@@ -34,7 +29,7 @@ describe("Event: conformance (spec section 4)", () => {
   });
 
   it("EV-02 flag semantics", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const ev = new Event();
       expect(ev.isSet()).toBe(false);
       ev.set();
@@ -46,7 +41,7 @@ describe("Event: conformance (spec section 4)", () => {
   });
 
   it("EV-03 cancelled wait leaves no waiter", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const ev = new Event();
       const w = createTask(() => ev.wait());
       getRunningLoop().callSoon(() => w.cancel(), undefined);
@@ -56,7 +51,7 @@ describe("Event: conformance (spec section 4)", () => {
   });
 
   it("EV-04 set(); clear() before the waiter runs still wakes it", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const ev = new Event();
       const result: number[] = [];
       const c1 = createTask(async () => {
@@ -80,7 +75,7 @@ describe("Event: conformance (spec section 4)", () => {
 
 describe("Event: beyond asyncio", () => {
   it("a waiter woken and then cancelled before it runs ends cancelled", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const ev = new Event();
       const w = createTask(() => ev.wait());
       await tick();
@@ -92,7 +87,7 @@ describe("Event: beyond asyncio", () => {
   });
 
   it("wait() after set() needs no suspension and many waiters are all released", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const ev = new Event();
       const tasks = Array.from({ length: 100 }, () => createTask(() => ev.wait()));
       await tick();

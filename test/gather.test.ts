@@ -1,46 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  CancelledError,
-  createTask,
-  type ErrorContext,
-  Future,
-  gather,
-  isCancelled,
-  run,
-  sleep,
-  type Task,
-  time,
-} from "../src/index.js";
-
-const tick = () => sleep(0);
-
-/** Runs `main` on a virtual clock; resolves to the errors the loop reported. */
-async function runVirtual(main: () => Promise<void>): Promise<ErrorContext[]> {
-  const reported: ErrorContext[] = [];
-  await run(main, { clock: "virtual", onError: (context) => reported.push(context) });
-  return reported;
-}
-
-/** What awaiting `aw` threw; fails if it did not throw. */
-async function thrown(aw: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await aw;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error, but it resolved");
-}
+import { CancelledError, createTask, Future, gather, isCancelled, sleep, type Task, time } from "../src/index.js";
+import { runVirtualCollectingErrors, thrown, tick, ZeroDivisionError } from "./support.js";
 
 function futures<T>(n: number): Future<T>[] {
   return Array.from({ length: n }, () => new Future<T>());
 }
 
-class ZeroDivisionError extends Error {}
-
 describe("gather (spec §5)", () => {
   it.each([false, true])("GA-01 results in argument order, done callback once (returnExceptions %s)", async (re) => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const [a, b, c] = futures<number>(3) as [Future<number>, Future<number>, Future<number>];
       const fut = gather(a, b, c, { returnExceptions: re });
       let calls = 0;
@@ -59,7 +28,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-01 functions awaiting the futures give the same ordered result", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const [a, b, c] = futures<number>(3) as [Future<number>, Future<number>, Future<number>];
       const fut = gather(
         async () => await a,
@@ -77,7 +46,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-01 gather() with no arguments resolves to []", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const fut = gather();
       expect(fut.done()).toBe(true);
       expect(await fut).toEqual([]);
@@ -86,7 +55,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-02 the first error fails the gather at once; later child events change nothing", async () => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const [a, b, c, d, e] = futures<number>(5) as Future<number>[] as [
         Future<number>,
         Future<number>,
@@ -119,7 +88,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-02 children that are tasks keep running after the gather failed", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let finished = false;
       const slow = createTask(async () => {
         await sleep(1);
@@ -137,7 +106,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-03 returnExceptions collects errors in place", async () => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const [a, b, c, d] = futures<number>(4) as [Future<number>, Future<number>, Future<number>, Future<number>];
       const fut = gather(a, b, c, d, { returnExceptions: true });
       let calls = 0;
@@ -161,7 +130,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-04 a cancelled child fails the gather with CancelledError; the gather is not cancelled()", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const [a, b, c, d, e] = futures<number>(5) as [
         Future<number>,
         Future<number>,
@@ -190,7 +159,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-04 with returnExceptions, cancelled children give CancelledError instances in their slots", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const [a, b, c, d, e, f] = futures<number>(6) as [
         Future<number>,
         Future<number>,
@@ -223,7 +192,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-05 the same function passed several times runs once", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let runs = 0;
       const abc = async () => {
         runs++;
@@ -237,7 +206,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-05 the same promise, task or future passed twice fills both slots", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const promise = Promise.resolve("p");
       const task = createTask(() => sleep(0.1, "t"));
       const future = new Future<string>();
@@ -248,7 +217,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-05 a duplicate future that fails with returnExceptions still completes the gather once", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const f = new Future<number>();
       const fut = gather(f, f, { returnExceptions: true });
       let calls = 0;
@@ -262,7 +231,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-06 cancelling the task that awaits a gather cancels every child", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let proof = 0;
       const waiter = new Future<void>();
       const inner = async () => {
@@ -290,7 +259,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-06 cancelling the gather future itself cancels the children and fails it with CancelledError", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const child1 = createTask(() => sleep(10));
       const child2 = new Future<number>();
       const g = gather(child1, child2, async () => await sleep(10));
@@ -308,7 +277,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-07 the first child error propagates; the later one counts as retrieved (no report)", async () => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const a = new Future<void>();
       const b = new Future<void>();
       const inner = async (f: Future<void>) => {
@@ -335,7 +304,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-07 an unretrieved gather failure is reported once, not once per child", async () => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const a = new Future<void>();
       const g = gather(
         a,
@@ -353,7 +322,7 @@ describe("gather (spec §5)", () => {
   // before the gather heard of it. Here the gather hears synchronously, and a task is done one
   // microtask after its body returns, so the cancel is made from the child's own done callback.
   it("GA-08 cancel() returns false once every child is done; the result is delivered", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const fut = new Future<number>();
       const child = createTask(async () => await fut);
       const g = gather(child);
@@ -372,7 +341,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-08 cancel() returns false when all children are futures that are already done", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = new Future<number>();
       a.setResult(1);
       const b = new Future<number>();
@@ -388,7 +357,7 @@ describe("gather (spec §5)", () => {
     ["a string", "my message"],
     ["a number", 5],
   ])("GA-09 cancellation propagates through gather with returnExceptions (%s)", async (_label, message) => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const qwe = createTask(async () => {
         while (time() < 1) {
           await gather(() => sleep(0.05), { returnExceptions: true });
@@ -407,7 +376,7 @@ describe("gather (spec §5)", () => {
   });
 
   it("GA-09 cancelling the gather future directly with returnExceptions still fails it", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = new Future<number>();
       const b = new Future<number>();
       const g = gather(a, b, { returnExceptions: true });
@@ -421,7 +390,7 @@ describe("gather (spec §5)", () => {
 
 describe("gather: argument handling", () => {
   it("accepts tasks, futures, promises and functions, and keeps their order", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const task = createTask(() => sleep(0.3, "task"));
       const future = new Future<string>();
       const promise = new Promise<string>((resolve) => setTimeout(resolve, 1, "promise"));
@@ -438,7 +407,7 @@ describe("gather: argument handling", () => {
   });
 
   it("a function argument runs as a task, on the next pass", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let ran = false;
       const g = gather(() => {
         ran = true;
@@ -452,14 +421,14 @@ describe("gather: argument handling", () => {
   });
 
   it("a rejected promise fails the gather with its error", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const error = new ZeroDivisionError("promise");
       expect(await thrown(gather(Promise.reject(error)))).toBe(error);
     });
   });
 
   it("a promise that rejects with CancelledError counts as a cancelled child", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const cancelled = new CancelledError("inner");
       const result = await gather(Promise.reject(cancelled), Promise.resolve(1), { returnExceptions: true });
       expect(result[0]).toBe(cancelled);
@@ -468,7 +437,7 @@ describe("gather: argument handling", () => {
   });
 
   it("cancelling a gather of a promise stops waiting for it at once", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const never = new Promise<number>(() => {});
       const g = gather(never);
       expect(g.cancel()).toBe(true);
@@ -477,7 +446,7 @@ describe("gather: argument handling", () => {
   });
 
   it("throws TypeError for an argument that is not awaitable, before starting anything", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let ran = false;
       const start = () => {
         ran = true;
@@ -494,7 +463,7 @@ describe("gather: argument handling", () => {
   });
 
   it("throws TypeError when returnExceptions is not a boolean", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       expect(() => gather(Promise.resolve(1), { returnExceptions: "yes" as unknown as boolean })).toThrow(
         new TypeError('Expected `returnExceptions` to be a boolean, got "yes" (string)'),
       );
@@ -506,7 +475,7 @@ describe("gather: argument handling", () => {
   });
 
   it("joins many tasks", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const tasks = Array.from({ length: 10_000 }, (_, i) => createTask(async () => i));
       const results = await gather(...tasks);
       expect(results).toHaveLength(10_000);
@@ -515,7 +484,7 @@ describe("gather: argument handling", () => {
   });
 
   it("a task awaiting a gather shows it as what it waits on", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const g = gather(new Future<number>(), new Future<number>());
       expect(g._waitLabel()).toBe("gather (2 awaitables)");
       g.cancel();
@@ -545,7 +514,7 @@ describe("gather: property", () => {
   it("completes exactly when asyncio's rule says, with the value it says, and reports nothing", async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async ({ outcomes, order, returnExceptions }) => {
-        const reported = await runVirtual(async () => {
+        const reported = await runVirtualCollectingErrors(async () => {
           const children = outcomes.map(() => new Future<number>());
           const errors = outcomes.map((_, i) => new Error(`child ${i}`));
           const g = gather(...children, { returnExceptions });

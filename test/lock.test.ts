@@ -7,20 +7,13 @@ import {
   InvalidStateError,
   Lock,
   run,
-  sleep,
   type TraceEvent,
 } from "../src/index.js";
-
-const tick = () => sleep(0);
-/** A few passes: lets woken tasks run through their nested awaits (see DESIGN.md on tick counts). */
-async function settle(passes = 5): Promise<void> {
-  for (let i = 0; i < passes; i++) await sleep(0);
-}
-const virtual = <T>(main: () => Promise<T>) => run(main, { clock: "virtual" });
+import { runVirtual, settle, tick } from "./support.js";
 
 describe("Lock: conformance (spec section 4)", () => {
   it("LK-01 await using acquires and releases", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const lock = new Lock();
       expect(lock.locked()).toBe(false);
       {
@@ -32,7 +25,7 @@ describe("Lock: conformance (spec section 4)", () => {
   });
 
   it("LK-02 FIFO acquisition; late arrivals cannot barge", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const lock = new Lock();
       const result: number[] = [];
       expect(await lock.acquire()).toBe(true);
@@ -62,7 +55,7 @@ describe("Lock: conformance (spec section 4)", () => {
   });
 
   it("LK-02 a task arriving between release and the woken waiter's turn queues behind it", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const lock = new Lock();
       const order: string[] = [];
       await lock.acquire();
@@ -86,7 +79,7 @@ describe("Lock: conformance (spec section 4)", () => {
   });
 
   it("LK-03 cancelled acquire leaves no waiter behind", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const lock = new Lock();
       await lock.acquire();
       const t = createTask(() => lock.acquire());
@@ -98,7 +91,7 @@ describe("Lock: conformance (spec section 4)", () => {
   });
 
   it("LK-04 cancel of the head waiter racing with release", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const lock = new Lock();
       const fa = new Future<void>();
       const a = createTask(async () => {
@@ -135,7 +128,7 @@ describe("Lock: conformance (spec section 4)", () => {
   });
 
   it("LK-05 cancel + release in the same callback wakes exactly one task", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const lock = new Lock();
       let callCount = 0;
       let lockCount = 0;
@@ -169,7 +162,7 @@ describe("Lock: conformance (spec section 4)", () => {
   });
 
   it("LK-06 cancelled head waiter + new arrival: the lock is not left idle", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const lock = new Lock();
       await lock.acquire();
       const tb = createTask(() => lock.acquire());
@@ -186,7 +179,7 @@ describe("Lock: conformance (spec section 4)", () => {
   });
 
   it("LK-07 release() preconditions", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       expect(() => new Lock().release()).toThrow(InvalidStateError);
       expect(() => new Lock().release()).toThrow("Lock.release() called on an unlocked lock");
       const lock = new Lock();
@@ -200,7 +193,7 @@ describe("Lock: conformance (spec section 4)", () => {
 
 describe("Lock: beyond asyncio", () => {
   it("a woken waiter cancelled before it runs hands the lock to the next waiter", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const lock = new Lock();
       await lock.acquire();
       const first = createTask(() => lock.acquire());
@@ -216,7 +209,7 @@ describe("Lock: beyond asyncio", () => {
   });
 
   it("hold() releases when the block throws; disposing twice releases once", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const lock = new Lock();
       await expect(
         (async () => {
@@ -240,7 +233,7 @@ describe("Lock: beyond asyncio", () => {
   });
 
   it("the lock itself is async-disposable: await using after acquire() releases", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const lock = new Lock();
       {
         await lock.acquire();

@@ -18,14 +18,7 @@ import {
   type TraceEvent,
   waitFor,
 } from "../src/index.js";
-
-/** One pass of the loop for the calling task (the spec's "tick"). */
-const tick = () => sleep(0);
-/** A few passes: lets woken tasks run through their nested awaits (see DESIGN.md on tick counts). */
-async function settle(passes = 5): Promise<void> {
-  for (let i = 0; i < passes; i++) await sleep(0);
-}
-const virtual = <T>(main: () => Promise<T>) => run(main, { clock: "virtual" });
+import { runVirtual, settle, tick } from "./support.js";
 
 /** Runs `main` and lists what the main task suspended on (from the trace). */
 async function countSuspensions(main: () => Promise<unknown>): Promise<string[]> {
@@ -65,7 +58,7 @@ async function expectAllShutDown(q: AnyQueue, item: unknown): Promise<void> {
 
 describe("Queue: conformance (spec section 3)", () => {
   it("Q-01 empty()/full() flags", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>();
       expect(q.empty()).toBe(true);
       await q.put(1);
@@ -80,7 +73,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-02 FIFO order", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>();
       for (const i of [1, 3, 2]) await q.put(i);
       expect([await q.get(), await q.get(), await q.get()]).toEqual([1, 3, 2]);
@@ -88,7 +81,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-03 maxsize blocks the putter after exactly maxsize items", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>(2);
       expect(q.maxsize).toBe(2);
       const have: number[] = [];
@@ -112,7 +105,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-04 non-blocking paths", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>();
       q.putNowait(1);
       expect(await q.get()).toBe(1);
@@ -145,13 +138,13 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-05 getNowait on empty throws QueueEmpty", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       expect(() => new Queue().getNowait()).toThrow(QueueEmpty);
     });
   });
 
   it("Q-06 get() frees a slot and wakes a blocked putter", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>(1);
       await q.put(1);
       const p = createTask(() => q.put(2));
@@ -167,7 +160,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-07 blocked get resumes when an item arrives later", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>();
       const started = new Event();
       let finished = false;
@@ -186,7 +179,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-08 cancelled getter does not steal the next item", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<string>();
       const t1 = createTask(() => q.get());
       const t2 = createTask(() => q.get());
@@ -202,7 +195,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-09 getter drains a queue that has blocked putters, in FIFO order", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<string>(1);
       createTask(() => q.put("a"));
       createTask(() => q.put("b"));
@@ -212,7 +205,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-10 producer/consumer through a size-1 queue terminates", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>(1);
       const got: number[] = [];
       const producer = createTask(async () => {
@@ -228,7 +221,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-11 a timed-out getter is deregistered", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>(5);
       await expect(waitFor(() => q.get(), 0.1)).rejects.toBeInstanceOf(TimeoutError);
       expect(q._waiterCounts()).toEqual([0, 0]);
@@ -236,7 +229,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-12 blocked put resumes after a later get", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>(1);
       const started = new Event();
       let finished = false;
@@ -258,7 +251,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-13 woken-then-cancelled reader must not lose an item", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>();
       let reader = createTask(() => q.get());
       await tick();
@@ -278,7 +271,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-14 several pending readers; one woken reader cancelled", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>();
       const r1 = createTask(() => q.get());
       const r2 = createTask(() => q.get());
@@ -295,7 +288,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-15 woken-then-cancelled writer: no loss, no duplication", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>(1);
       q.putNowait(1);
       let writer = createTask(() => q.put(2));
@@ -315,7 +308,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-16 putNowait on a full queue; non-integer maxsize", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>(1);
       q.putNowait(1);
       let error: unknown;
@@ -342,7 +335,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-17 put in one task, get in another; put wakes a waiting getter", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number | string>();
       const t = createTask(async () => {
         await q.put(1);
@@ -359,7 +352,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-18 cancelling a blocked putter does not disturb FIFO for the others", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<string>(1);
       const putA = createTask(() => q.put("a"));
       const putB = createTask(() => q.put("b"));
@@ -380,7 +373,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-19 putters wait until a getter drains", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>(2);
       let n = -1;
       const taken: number[] = [];
@@ -399,7 +392,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-20 cancelled putter is deregistered; cancelling an already-woken putter is clean", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>(1);
       q.putNowait(1);
       const p = createTask(() => q.put(1));
@@ -420,7 +413,7 @@ describe("Queue: conformance (spec section 3)", () => {
   });
 
   it("Q-21 LIFO and priority ordering", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const lifo = new LifoQueue<number>();
       const pq = new PriorityQueue<number>();
       for (const i of [1, 3, 2]) {
@@ -434,7 +427,7 @@ describe("Queue: conformance (spec section 3)", () => {
 
   for (const [kind, make] of queueKinds) {
     it(`Q-22 taskDone() without pending work throws (${kind})`, async () => {
-      await virtual(async () => {
+      await runVirtual(async () => {
         const q = make();
         expect(() => q.taskDone()).toThrow(InvalidStateError);
         expect(() => q.taskDone()).toThrow("called more times than items were taken (0 taken, 1 done)");
@@ -442,7 +435,7 @@ describe("Queue: conformance (spec section 3)", () => {
     });
 
     it(`Q-23 join() waits for taskDone() of every item (${kind})`, async () => {
-      await virtual(async () => {
+      await runVirtual(async () => {
         const q = make();
         for (let i = 0; i < 100; i++) q.putNowait(i);
         let acc = 0;
@@ -463,7 +456,7 @@ describe("Queue: conformance (spec section 3)", () => {
     });
 
     it(`Q-24 join() on a queue with no unfinished work returns at once (${kind})`, async () => {
-      await virtual(async () => {
+      await runVirtual(async () => {
         const q = make();
         await q.join();
         await q.join();
@@ -472,7 +465,7 @@ describe("Queue: conformance (spec section 3)", () => {
     });
 
     it(`Q-25 shutdown() on an empty queue with a blocked getter (${kind})`, async () => {
-      await virtual(async () => {
+      await runVirtual(async () => {
         const q = make();
         const g = createTask(() => q.get());
         await tick();
@@ -486,7 +479,7 @@ describe("Queue: conformance (spec section 3)", () => {
     });
 
     it(`Q-26 shutdown() (non-immediate) on a full queue (${kind})`, async () => {
-      await virtual(async () => {
+      await runVirtual(async () => {
         const q = make(1);
         q.putNowait("data");
         const j = createTask(() => q.join());
@@ -511,7 +504,7 @@ describe("Queue: conformance (spec section 3)", () => {
     });
 
     it(`Q-27 shutdown(immediate) drains and releases join() (${kind})`, async () => {
-      await virtual(async () => {
+      await runVirtual(async () => {
         const q = make();
         q.putNowait("data");
         const j = createTask(() => q.join());
@@ -526,7 +519,7 @@ describe("Queue: conformance (spec section 3)", () => {
     });
 
     it(`Q-28 immediate shutdown with an item taken but not marked done (${kind})`, async () => {
-      await virtual(async () => {
+      await runVirtual(async () => {
         const q = make();
         q.putNowait("data");
         q.putNowait("data");
@@ -548,7 +541,7 @@ describe("Queue: conformance (spec section 3)", () => {
 
 describe("Queue: beyond asyncio", () => {
   it("a woken putter cancelled before it runs passes the free slot to the next putter", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<string>(1);
       q.putNowait("first");
       const p1 = createTask(() => q.put("a"));
@@ -570,7 +563,7 @@ describe("Queue: beyond asyncio", () => {
   it("a task whose whole body is get() and is cancelled right after the get returned keeps the item", async () => {
     // The cancel lands 0..5 microtasks after the put that wakes the reader; one of them falls
     // between the reader's get returning and its task settling.
-    const lost = await virtual(async () => {
+    const lost = await runVirtual(async () => {
       const lostAt: number[] = [];
       for (let hops = 0; hops <= 5; hops++) {
         const q = new Queue<number>();
@@ -593,7 +586,7 @@ describe("Queue: beyond asyncio", () => {
   });
 
   it("for await ends when the queue is shut down and drained, without calling taskDone", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>(2);
       const seen: number[] = [];
       const consumer = createTask(async () => {
@@ -614,7 +607,7 @@ describe("Queue: beyond asyncio", () => {
   });
 
   it("leaving a for await early takes nothing more from the queue", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>();
       for (let i = 0; i < 5; i++) q.putNowait(i);
       for await (const item of q) {
@@ -626,7 +619,7 @@ describe("Queue: beyond asyncio", () => {
   });
 
   it("cancelling a task iterating a queue cancels its get and loses no item", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>();
       const seen: number[] = [];
       const consumer = createTask(async () => {
@@ -642,7 +635,7 @@ describe("Queue: beyond asyncio", () => {
   });
 
   it("taskDone() called too often names both counts", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>();
       for (let i = 0; i < 3; i++) q.putNowait(i);
       for (let i = 0; i < 3; i++) {
@@ -694,7 +687,7 @@ describe("Queue: beyond asyncio", () => {
 
   it("a queue created outside run() works in successive runs, tracing to the running loop", async () => {
     const q = new Queue<number>(1, { name: "shared" });
-    const first = await virtual(async () => {
+    const first = await runVirtual(async () => {
       const g = createTask(() => q.get());
       await tick();
       await q.put(1);
@@ -718,7 +711,7 @@ describe("Queue: beyond asyncio", () => {
   });
 
   it("toString() summarises the queue", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const q = new Queue<number>(2, { name: "jobs" });
       q.putNowait(1);
       expect(String(q)).toBe('Queue("jobs", maxsize=2, size=1, getters=0, putters=0, unfinished=1)');
@@ -728,7 +721,7 @@ describe("Queue: beyond asyncio", () => {
 
 describe("PriorityQueue ordering", () => {
   it("orders [priority, item] pairs like Python tuples", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const pq = new PriorityQueue<[number, string]>();
       for (const item of [
         [2, "b"],
@@ -750,7 +743,7 @@ describe("PriorityQueue ordering", () => {
   });
 
   it("puts a shorter prefix first, orders strings by code point, mixes numbers and bigints", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const arrays = new PriorityQueue<number[]>();
       for (const a of [[1, 0], [1], [0, 5, 5]]) arrays.putNowait(a);
       expect([arrays.getNowait(), arrays.getNowait(), arrays.getNowait()]).toEqual([[0, 5, 5], [1], [1, 0]]);
@@ -777,7 +770,7 @@ describe("PriorityQueue ordering", () => {
   });
 
   it("throws TypeError for items Python cannot order, leaving the queue unchanged", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const pq = new PriorityQueue<unknown>();
       pq.putNowait(1);
       expect(() => pq.putNowait("a")).toThrow(TypeError);
@@ -795,7 +788,7 @@ describe("PriorityQueue ordering", () => {
   });
 
   it("keeps every item when two unorderable items meet only at get time", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const pq = new PriorityQueue<[number, unknown]>();
       pq.putNowait([0, "x"]);
       pq.putNowait([1, "a"]); // compared with [0, "x"] only
@@ -811,7 +804,7 @@ describe("PriorityQueue ordering", () => {
   });
 
   it("uses a compare function when given", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const pq = new PriorityQueue<{ deadline: number }>(0, (a, b) => b.deadline - a.deadline);
       for (const d of [1, 5, 3]) pq.putNowait({ deadline: d });
       expect([pq.getNowait(), pq.getNowait(), pq.getNowait()].map((j) => j.deadline)).toEqual([5, 3, 1]);
@@ -819,7 +812,7 @@ describe("PriorityQueue ordering", () => {
   });
 
   it("keeps heap order over many random items", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const pq = new PriorityQueue<number>();
       const items = Array.from({ length: 500 }, (_, i) => (i * 7919) % 503);
       for (const i of items) pq.putNowait(i);

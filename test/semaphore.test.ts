@@ -4,19 +4,12 @@ import {
   CancelledError,
   createTask,
   InvalidStateError,
-  run,
   Semaphore,
   sleep,
   type Task,
   waitFor,
 } from "../src/index.js";
-
-const tick = () => sleep(0);
-/** A few passes: lets woken tasks run through their nested awaits (see DESIGN.md on tick counts). */
-async function settle(passes = 5): Promise<void> {
-  for (let i = 0; i < passes; i++) await sleep(0);
-}
-const virtual = <T>(main: () => Promise<T>) => run(main, { clock: "virtual" });
+import { runVirtual, settle, tick } from "./support.js";
 
 /** asyncio's gather(..., return_exceptions=True) for tasks. */
 async function settled(tasks: Task<unknown>[]): Promise<unknown[]> {
@@ -44,7 +37,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
   });
 
   it("SM-02 permit accounting and direct hand-off on release", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const sem = new Semaphore(3);
       const result: number[] = [];
       expect(await sem.acquire()).toBe(true);
@@ -85,7 +78,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
   });
 
   it("SM-03 cancelled acquire leaves no live waiter", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const sem = new Semaphore();
       await sem.acquire();
       const a = createTask(() => sem.acquire());
@@ -98,7 +91,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
   });
 
   it("SM-04 waiters cancelled before release are skipped", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const sem = new Semaphore(0);
       const tasks = [1, 2, 3, 4].map(() => createTask(() => sem.acquire()));
       const [t1, t2, t3, t4] = tasks as [Task<true>, Task<true>, Task<true>, Task<true>];
@@ -116,7 +109,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
   });
 
   it("SM-05 cancelled head + one release: the next waiter gets the permit", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const sem = new Semaphore(0);
       const t1 = createTask(() => sem.acquire());
       const t2 = createTask(() => sem.acquire());
@@ -131,7 +124,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
   });
 
   it("SM-06 release rules", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       expect(() => new BoundedSemaphore().release()).toThrow(InvalidStateError);
       expect(() => new BoundedSemaphore().release()).toThrow("BoundedSemaphore released too many times");
       const sem = new Semaphore();
@@ -146,7 +139,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
   });
 
   it("SM-07 woken-then-cancelled acquirer returns its permit", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const sem = new Semaphore(1);
       let bodyRan = false;
       let t2: Task<void> | undefined;
@@ -177,7 +170,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
   });
 
   it("SM-08 FIFO across repeated acquire (no re-barging by the releaser)", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const sem = new Semaphore(1);
       const result: string[] = [];
       const coro = (tag: string) =>
@@ -198,7 +191,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
   });
 
   it("SM-09 a releaser that immediately re-acquires queues behind existing waiters", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const sem = new Semaphore(1);
       const result: number[] = [];
       const c1 = createTask(async () => {
@@ -227,7 +220,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
   });
 
   it("SM-10 cancelled waiter removed before releases", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const sem = new Semaphore(0);
       const result: number[] = [];
       const c = (n: number) =>
@@ -247,7 +240,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
   });
 
   it("SM-11 one task's wake-up releases several FIFO-blocked waiters; a new task runs after them", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const sem = new Semaphore(0);
       const result: number[] = [];
       const seen: Record<string, unknown> = {};
@@ -295,7 +288,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
 
 describe("Semaphore: beyond asyncio", () => {
   it("hold() gives a permit back on dispose; BoundedSemaphore works with await using", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const sem = new BoundedSemaphore(2);
       {
         await using _a = await sem.hold();
@@ -314,7 +307,7 @@ describe("Semaphore: beyond asyncio", () => {
   });
 
   it("never lets more tasks hold it than its value", async () => {
-    await virtual(async () => {
+    await runVirtual(async () => {
       const sem = new Semaphore(3);
       let holders = 0;
       let most = 0;

@@ -1,39 +1,10 @@
 import { describe, expect, it } from "vitest";
-import {
-  CancelledError,
-  createTask,
-  type ErrorContext,
-  Future,
-  gather,
-  run,
-  shield,
-  sleep,
-  Task,
-  time,
-} from "../src/index.js";
-
-const tick = () => sleep(0);
-
-/** Runs `main` on a virtual clock; resolves to the errors the loop reported. */
-async function runVirtual(main: () => Promise<void>): Promise<ErrorContext[]> {
-  const reported: ErrorContext[] = [];
-  await run(main, { clock: "virtual", onError: (context) => reported.push(context) });
-  return reported;
-}
-
-/** What awaiting `aw` threw; fails if it did not throw. */
-async function thrown(aw: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await aw;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error, but it resolved");
-}
+import { CancelledError, createTask, Future, gather, shield, sleep, Task, time } from "../src/index.js";
+import { runVirtualCollectingErrors, thrown, tick } from "./support.js";
 
 describe("shield (spec §5)", () => {
   it("SH-01 passes the inner result through", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const inner = new Future<number>();
       const outer = shield(inner);
       expect(outer).not.toBe(inner);
@@ -46,7 +17,7 @@ describe("shield (spec §5)", () => {
   });
 
   it("SH-01 passes the inner error through, as the same object, retrieved once", async () => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const inner = new Future<number>();
       const outer = shield(inner);
       await tick();
@@ -59,7 +30,7 @@ describe("shield (spec §5)", () => {
   });
 
   it("SH-01 shield of a future already done returns it as it is", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const f = new Future<number>();
       f.setResult(42);
       const outer = shield(f);
@@ -69,7 +40,7 @@ describe("shield (spec §5)", () => {
   });
 
   it("SH-02 cancelling the inner cancels the outer", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const inner = new Future<number>();
       const outer = shield(inner);
       await tick();
@@ -81,7 +52,7 @@ describe("shield (spec §5)", () => {
   });
 
   it("SH-03 cancelling the outer leaves the inner alone, and the outer stops listening", async () => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const inner = new Future<number>();
       const outer = shield(inner);
       await tick();
@@ -104,7 +75,7 @@ describe("shield (spec §5)", () => {
   });
 
   it("SH-04 an inner result after the outer was cancelled is not reported", async () => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const inner = new Future<number>();
       const outer = shield(inner);
       await tick();
@@ -117,7 +88,7 @@ describe("shield (spec §5)", () => {
 
   it("SH-04 an inner error after the outer was cancelled is reported exactly once", async () => {
     const exc = new Error("foo");
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const inner = new Future<number>();
       const outer = shield(inner);
       await tick();
@@ -131,7 +102,7 @@ describe("shield (spec §5)", () => {
 
   it("SH-04 two cancelled shields over the same failing inner: still reported exactly once", async () => {
     const exc = new Error("foo");
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const inner = new Future<number>();
       const outer1 = shield(inner);
       const outer2 = shield(inner);
@@ -146,7 +117,7 @@ describe("shield (spec §5)", () => {
   });
 
   it("SH-04 a shielded task failing after its awaiter was cancelled is reported once, naming the task", async () => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const outer = createTask(async () => {
         await shield(async () => {
           await sleep(1);
@@ -164,7 +135,7 @@ describe("shield (spec §5)", () => {
   });
 
   it("SH-05 cancelling a task that awaits shield(fn) does not cancel fn's task", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let proof = 0;
       const waiter = new Future<void>();
       const inner = async () => {
@@ -187,7 +158,7 @@ describe("shield (spec §5)", () => {
   });
 
   it("SH-05 the awaiting task gets CancelledError at once while the shielded sleep runs on", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const inner = createTask(() => sleep(5, "done"));
       const outer = createTask(() => shield(inner));
       await sleep(1);
@@ -200,7 +171,7 @@ describe("shield (spec §5)", () => {
   });
 
   it("SH-06 shield(gather(...)): cancelling the shield leaves the gather running", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const child1 = new Future<number>();
       const child2 = new Future<number>();
       const parent = gather(child1, child2);
@@ -217,7 +188,7 @@ describe("shield (spec §5)", () => {
   });
 
   it("SH-07 gather(shield(a), shield(b)) cancelled: the shields are cancelled, the children are not", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const child1 = new Future<number>();
       const child2 = new Future<number>();
       const shield1 = shield(child1);
@@ -241,14 +212,14 @@ describe("shield (spec §5)", () => {
 
 describe("shield: arguments", () => {
   it("runs a function as a task and follows a promise", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       expect(await shield(() => sleep(1, "fn"))).toBe("fn");
       expect(await shield(Promise.resolve("promise"))).toBe("promise");
     });
   });
 
   it("throws TypeError for something that is not awaitable", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       expect(() => shield(42 as never)).toThrow(
         new TypeError(
           "Expected shield's argument to be a Task, a Future, a promise or a function that starts the work, got `42` (number)",
@@ -258,7 +229,7 @@ describe("shield: arguments", () => {
   });
 
   it("labels what the awaiting task waits on", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const inner = createTask(() => sleep(1), { name: "save" });
       const outer = shield(inner);
       expect(outer._waitLabel()).toBe('shield(task "save")');

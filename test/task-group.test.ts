@@ -17,22 +17,10 @@ import {
   time,
   timeout,
 } from "../src/index.js";
-
-const virtual = { clock: "virtual" } as const;
+import { thrown, virtualClock, ZeroDivisionError } from "./support.js";
 
 class MyExc extends Error {}
-class ZeroDivisionError extends Error {}
 class CustomException extends Error {}
-
-/** Runs `fn`, returning what it threw (fails the test if it returned). */
-async function thrown(fn: () => PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error, but the call returned");
-}
 
 /** The set of error classes in a group, as upstream's get_error_types. */
 function errorTypes(e: unknown): Set<unknown> {
@@ -56,7 +44,7 @@ describe("TaskGroup (spec §6)", () => {
       expect(t1?.result()).toBe(42);
       expect(t2?.result()).toBe(11);
       expect(time()).toBeCloseTo(0.2, 9);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-02 children created later in the body", async () => {
@@ -70,7 +58,7 @@ describe("TaskGroup (spec §6)", () => {
       });
       expect(t1?.result()).toBe(42);
       expect(t2?.result()).toBe(11);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-03 an explicitly cancelled child is not an error", async () => {
@@ -85,7 +73,7 @@ describe("TaskGroup (spec §6)", () => {
       });
       expect(t1?.cancelled()).toBe(true);
       expect(t2?.result()).toBe(11);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-04 a child error gives an ExceptionGroup, cancels siblings and skips the code after the block", async () => {
@@ -116,7 +104,7 @@ describe("TaskGroup (spec §6)", () => {
       expect(NUM).toBe(0);
       expect(t2Cancel).toBe(true);
       expect(t2?.cancelled()).toBe(true);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-05 a child error also cancels the body's pending await", async () => {
@@ -160,7 +148,7 @@ describe("TaskGroup (spec §6)", () => {
       expect(t2Cancel).toBe(true);
       expect(runnerCancel).toBe(true);
       expect(runner.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-06 external cancel while the group waits at exit propagates CancelledError", async () => {
@@ -198,7 +186,7 @@ describe("TaskGroup (spec §6)", () => {
       r2.cancel();
       expect(await thrown(() => r2)).toBeInstanceOf(CancelledError);
       expect(r2.cancelled()).toBe(true);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-07 external cancel while the body is awaiting propagates CancelledError", async () => {
@@ -231,7 +219,7 @@ describe("TaskGroup (spec §6)", () => {
         expect(await thrown(() => r)).toBeInstanceOf(CancelledError);
         expect(NUM).toBe(10 + children);
       }
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-08 external cancel while children raise during their cancellation: errors win", async () => {
@@ -258,7 +246,7 @@ describe("TaskGroup (spec §6)", () => {
       expect((e as ExceptionGroup).exceptions).toHaveLength(5);
       // The group's error ends the task, and the outside cancel request is still counted.
       expect(r.cancelling()).toBe(1);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-09 a body error after an await cancels the children", async () => {
@@ -276,7 +264,7 @@ describe("TaskGroup (spec §6)", () => {
       expect(errorTypes(e)).toEqual(new Set([ZeroDivisionError]));
       expect(t1?.cancelled()).toBe(true);
       expect(t2?.cancelled()).toBe(true);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-10 a body error before the children ever ran: they never start", async () => {
@@ -301,7 +289,7 @@ describe("TaskGroup (spec §6)", () => {
       expect(t1?.cancelled()).toBe(true);
       expect(t2?.cancelled()).toBe(true);
       expect(started).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-11 nested groups under external cancel, inner children raising on cancel", async () => {
@@ -331,7 +319,7 @@ describe("TaskGroup (spec §6)", () => {
         expect(errorTypes(e)).toEqual(new Set([ExceptionGroup]));
         expect(errorTypes((e as ExceptionGroup).exceptions[0])).toEqual(new Set([ZeroDivisionError]));
       }
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-12 an outer child crashing while an inner group runs gives a flat group", async () => {
@@ -350,7 +338,7 @@ describe("TaskGroup (spec §6)", () => {
       );
       expect(errorTypes(e)).toEqual(new Set([RangeError]));
       expect(currentTask()?.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-13 an inner child crashing gives a nested group; the outer child is cancelled", async () => {
@@ -371,7 +359,7 @@ describe("TaskGroup (spec §6)", () => {
       expect(errorTypes(e)).toEqual(new Set([ExceptionGroup]));
       expect(errorTypes((e as ExceptionGroup).exceptions[0])).toEqual(new Set([RangeError]));
       expect(outerChild?.cancelled()).toBe(true);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-14 external cancel, then a child crashes during the body's cleanup: the error wins", async () => {
@@ -405,7 +393,7 @@ describe("TaskGroup (spec §6)", () => {
       expect(r2.done()).toBe(false);
       r2.cancel();
       expect(errorTypes(await thrown(() => r2))).toEqual(new Set([ZeroDivisionError]));
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-15 a body turning its cancellation into another error", async () => {
@@ -427,7 +415,7 @@ describe("TaskGroup (spec §6)", () => {
       r.cancel();
       expect(errorTypes(await thrown(() => r))).toEqual(new Set([MyExc]));
       expect(NUM).toBe(10);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-16 a body error raised in finally plus a child error", async () => {
@@ -447,7 +435,7 @@ describe("TaskGroup (spec §6)", () => {
         }),
       );
       expect(errorTypes(e)).toEqual(new Set([MyExc, ZeroDivisionError]));
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-17/TG-18 (no KeyboardInterrupt/BaseException in JS): every thrown value is grouped, none bypasses", async () => {
@@ -470,7 +458,7 @@ describe("TaskGroup (spec §6)", () => {
       const members = (e as ExceptionGroup).exceptions;
       expect(members).toContain("interrupt");
       expect(members.some((m) => m instanceof ZeroDivisionError)).toBe(true);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-19 dynamic membership: finished children leave, late children are awaited, spawning terminates", async () => {
@@ -519,7 +507,7 @@ describe("TaskGroup (spec §6)", () => {
       );
       expect(errorTypes(e)).toEqual(new Set([ZeroDivisionError]));
       expect(nhydras).toBeGreaterThanOrEqual(10);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-20 task names", async () => {
@@ -536,7 +524,7 @@ describe("TaskGroup (spec §6)", () => {
         );
       });
       expect(inside).toBe("example name");
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-21 no new children once the group is aborting", async () => {
@@ -570,7 +558,7 @@ describe("TaskGroup (spec §6)", () => {
       expect((refused as Error).message).toMatch(/is shutting down/);
       expect(called).toBe(false);
       expect(errorTypes(e)).toEqual(new Set([ZeroDivisionError]));
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-22 a cleanup raising during the body's cancellation: both errors, cancelling() back to 0", async () => {
@@ -597,7 +585,7 @@ describe("TaskGroup (spec §6)", () => {
         return undefined;
       });
       expect(await main).toEqual({ cancelling: 0, n: 2 });
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-23 lifecycle errors", async () => {
@@ -621,7 +609,7 @@ describe("TaskGroup (spec §6)", () => {
       expect(() => new TaskGroup().createTask(work)).toThrow(/has not been entered/);
       await sleep(0);
       expect(called).toBe(false);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-23 entering outside a task fails with 'parent task'; the group stays un-entered", async () => {
@@ -644,7 +632,7 @@ describe("TaskGroup (spec §6)", () => {
       );
       expect((e as ExceptionGroup).subgroup(RangeError)).toBeDefined();
       expect(currentTask()?.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-25 nested groups both failing", async () => {
@@ -675,7 +663,7 @@ describe("TaskGroup (spec §6)", () => {
       expect(levelInside).toBe(1);
       expect(errorTypes(e)).toEqual(new Set([RangeError]));
       expect(task.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-26 child error and external cancel together: the error wins and the cancel survives", async () => {
@@ -716,7 +704,7 @@ describe("TaskGroup (spec §6)", () => {
       expect(await thrown(() => t)).toBeInstanceOf(CancelledError);
       expect(t.cancelled()).toBe(true);
       expect(log).toEqual(["caught, cancelling=1", "after, cancelling=1"]);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-27 a child created by a child that fails at once", async () => {
@@ -744,7 +732,7 @@ describe("TaskGroup (spec §6)", () => {
       const mine = (e as ExceptionGroup).subgroup(MyExc);
       expect(mine?.exceptions).toHaveLength(1);
       expect((e as ExceptionGroup).exceptions).toHaveLength(1);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-28 no cancellation leaks out after a handled group error", async () => {
@@ -759,7 +747,7 @@ describe("TaskGroup (spec §6)", () => {
       expect(errorTypes(e)).toEqual(new Set([MyExc]));
       expect(await sleep(0, "still running")).toBe("still running");
       expect(await sleep(1, "and later")).toBe("and later");
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TG-29 timeout() around a group: TimeoutError caused by a CancelledError", async () => {
@@ -767,7 +755,7 @@ describe("TaskGroup (spec §6)", () => {
       const e = await thrown(() => timeout(-1, () => taskGroup(() => sleep(0))));
       expect(e).toBeInstanceOf(TimeoutError);
       expect((e as Error).cause).toBeInstanceOf(CancelledError);
-    }, virtual);
+    }, virtualClock);
   });
 });
 
@@ -803,7 +791,7 @@ describe("TaskGroup.cancel() (Python 3.15)", () => {
       expect(time()).toBe(1);
       expect(currentTask()?.cancelling()).toBe(0);
       expect(await sleep(1, "not cancelled")).toBe("not cancelled");
-    }, virtual);
+    }, virtualClock);
   });
 
   it("after the body returned, cancel() stops the children and run() returns the body's value", async () => {
@@ -821,7 +809,7 @@ describe("TaskGroup.cancel() (Python 3.15)", () => {
       expect(value).toBe(5);
       expect(time()).toBe(2);
       expect(currentTask()?.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("before run(), cancel() cancels the group as soon as it starts", async () => {
@@ -844,7 +832,7 @@ describe("TaskGroup.cancel() (Python 3.15)", () => {
       expect((refused as Error).message).toMatch(/is shutting down/);
       expect(time()).toBe(0);
       expect(currentTask()?.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("after the group finished, cancel() does nothing", async () => {
@@ -856,7 +844,7 @@ describe("TaskGroup.cancel() (Python 3.15)", () => {
       tg.cancel();
       expect(currentTask()?.cancelling()).toBe(0);
       expect(await sleep(1, "fine")).toBe("fine");
-    }, virtual);
+    }, virtualClock);
   });
 
   it("no new task once cancelled: 'is shutting down'", async () => {
@@ -872,7 +860,7 @@ describe("TaskGroup.cancel() (Python 3.15)", () => {
       });
       expect(refused).toBeInstanceOf(InvalidStateError);
       expect((refused as Error).message).toMatch(/is shutting down/);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("a child failing while the group is cancelled still raises its error", async () => {
@@ -893,7 +881,7 @@ describe("TaskGroup.cancel() (Python 3.15)", () => {
       );
       expect(errorTypes(e)).toEqual(new Set([ZeroDivisionError]));
       expect(currentTask()?.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("an outside cancellation together with cancel() still propagates", async () => {
@@ -911,7 +899,7 @@ describe("TaskGroup.cancel() (Python 3.15)", () => {
       r.cancel();
       expect(await thrown(() => r)).toBeInstanceOf(CancelledError);
       expect(r.cancelled()).toBe(true);
-    }, virtual);
+    }, virtualClock);
   });
 });
 
@@ -929,7 +917,7 @@ describe("TaskGroup: beyond the spec", () => {
       });
       expect(e).toBeInstanceOf(TypeError);
       expect((e as Error).message).toMatch(/expects a function that starts the work/);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("a child that throws undefined still fails the group", async () => {
@@ -942,7 +930,7 @@ describe("TaskGroup: beyond the spec", () => {
         }),
       );
       expect((e as ExceptionGroup).exceptions).toEqual([undefined]);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("a body awaiting a failing child reports the error once", async () => {
@@ -958,7 +946,7 @@ describe("TaskGroup: beyond the spec", () => {
         }),
       );
       expect((e as ExceptionGroup).exceptions).toEqual([boom]);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("returns the body's value after every child finished", async () => {
@@ -970,7 +958,7 @@ describe("TaskGroup: beyond the spec", () => {
       });
       expect(n).toBe(7);
       expect(time()).toBe(3);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("a timeout around a group cancels its children and raises TimeoutError", async () => {
@@ -987,7 +975,7 @@ describe("TaskGroup: beyond the spec", () => {
       expect(child?.cancelled()).toBe(true);
       expect(time()).toBe(2);
       expect(currentTask()?.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("a timeout inside a child fails only that child, which fails the group", async () => {
@@ -1002,7 +990,7 @@ describe("TaskGroup: beyond the spec", () => {
       expect(errorTypes(e)).toEqual(new Set([TimeoutError]));
       expect(sibling?.cancelled()).toBe(true);
       expect(time()).toBe(1);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("a child that swallows its cancellation delays the exit until it returns", async () => {
@@ -1024,7 +1012,7 @@ describe("TaskGroup: beyond the spec", () => {
       );
       expect(errorTypes(e)).toEqual(new Set([MyExc]));
       expect(time()).toBe(3);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("supports eager tasks: an eager child that fails at once aborts the group", async () => {
@@ -1051,7 +1039,7 @@ describe("TaskGroup: beyond the spec", () => {
       expect((refused as Error).message).toMatch(/is shutting down/);
       expect(time()).toBe(0);
       expect(currentTask()?.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 });
 
@@ -1120,7 +1108,7 @@ describe("TaskGroup: properties", () => {
           }
           if (bodyFails) expect(outcome).toBeInstanceOf(ExceptionGroup);
           expect(await sleep(0, "no stray cancellation")).toBe("no stray cancellation");
-        }, virtual);
+        }, virtualClock);
       }),
       { numRuns: 150 },
     );

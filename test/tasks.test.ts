@@ -3,51 +3,21 @@ import {
   CancelledError,
   createTask,
   currentTask,
-  type ErrorContext,
   Future,
   getRunningLoop,
   InvalidStateError,
   isCancelled,
-  run,
   sleep,
   type Task,
   TimeoutError,
   time,
   wait,
 } from "../src/index.js";
-
-const tick = () => sleep(0);
-
-/** Runs `main` on a virtual clock; resolves to the errors the loop reported. */
-async function runVirtual(main: () => Promise<void>): Promise<ErrorContext[]> {
-  const reported: ErrorContext[] = [];
-  await run(main, { clock: "virtual", onError: (context) => reported.push(context) });
-  return reported;
-}
-
-/** What awaiting `aw` threw; fails if it did not throw. */
-async function thrown(aw: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await aw;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error, but it resolved");
-}
-
-/** What calling `fn` threw; fails if it returned. */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error, but the call returned");
-}
+import { runVirtualCollectingErrors, thrown, thrownBy, tick } from "./support.js";
 
 describe("task cancellation (spec §5)", () => {
   it("TK-01 cancel scheduled right after creation", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t = createTask(async () => {
         await sleep(10);
         return 12;
@@ -62,7 +32,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-02 cancel a task suspended at sleep(0)", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t = createTask(async () => {
         await sleep(0);
         await sleep(0);
@@ -77,7 +47,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-03 cancelling the awaited future cancels the task", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const f = new Future<void>();
       const t = createTask(async () => {
         await f;
@@ -92,7 +62,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-03 cancelling both the awaited future and the task", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const f = new Future<void>();
       const t = createTask(async () => {
         await f;
@@ -108,7 +78,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-04 a task may catch the cancellation and return a value", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const fut1 = new Future<void>();
       const fut2 = new Future<void>();
       const t = createTask(async () => {
@@ -132,7 +102,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-05 a swallowed cancellation does not affect later awaits", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const fut1 = new Future<void>();
       const fut2 = new Future<void>();
       const fut3 = new Future<number>();
@@ -159,7 +129,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-06 self-cancel takes effect at the next suspension, at once", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t: Task<number> = createTask(async () => {
         t.cancel();
         await sleep(100);
@@ -173,7 +143,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-06 self-cancel then return: the return value is discarded", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t: Task<number> = createTask(async () => {
         t.cancel();
         return 12;
@@ -185,7 +155,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-07 self-cancel, then awaiting a sub-task cancels the sub-task", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const fut = new Future<void>();
       let nested: Task<void> | undefined;
       const task: Task<void> = createTask(async () => {
@@ -207,7 +177,7 @@ describe("task cancellation (spec §5)", () => {
     ["cancel('my message')", ["my message"], "my message"],
     ["cancel(5)", [5], 5],
   ])("TK-08 cancel message round-trip through result() and exception(): %s", async (_label, args, reason) => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const task = createTask(() => sleep(10));
       await tick();
       task.cancel(...(args as [unknown?]));
@@ -224,7 +194,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-08 cancel with a message before the task ever ran", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let ran = false;
       const task = createTask(async () => {
         ran = true;
@@ -239,7 +209,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-09 cancelling() counts requests; cancel() again still returns true", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t = createTask(() => sleep(10));
       expect(t.cancelling()).toBe(0);
       expect(t.cancel()).toBe(true);
@@ -251,7 +221,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-10 uncancel() undoes one request", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t = createTask(async () => {
         try {
           await sleep(10);
@@ -283,7 +253,7 @@ describe("task cancellation (spec §5)", () => {
     { work: 10, timeout: 0.1, timedOut: true, finished: false },
     { work: 0, timeout: 10, timedOut: false, finished: true },
   ])("TK-11 the structured-timeout pattern from cancel/uncancel (work $work, timeout $timeout)", async (c) => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let timedOut = false;
       let finished = false;
       let outerReached = false;
@@ -323,7 +293,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-12 uncancel() to zero also clears a pending must-cancel", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const fut = new Future<void>();
       const task = createTask(async () => {
         await fut;
@@ -340,7 +310,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-13 cancellation propagates down the await chain; the caller may absorb it", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let proof = 0;
       const waiter = new Future<void>();
       const inner = async () => {
@@ -373,7 +343,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-14 cancelling a sleeping task from a timer", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const sleeper = createTask(() => sleep(5000));
       getRunningLoop().callLater(0.1, (t) => t.cancel(), sleeper);
       const outcome = await createTask(async () => {
@@ -391,7 +361,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-14 cancelling a task from another task cancels the future it waits on", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const fut = new Future<void>();
       const task = createTask(async () => {
         await fut;
@@ -405,7 +375,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-15 lazy start: the body has not run when createTask returns", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let name: string | undefined;
       const t = createTask(
         () => {
@@ -421,7 +391,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-15 eager start: a body that never suspends is done when createTask returns", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let name: string | undefined;
       const t = createTask(
         () => {
@@ -439,7 +409,7 @@ describe("task cancellation (spec §5)", () => {
   // A JavaScript async function always returns a promise, so even one with no await settles one
   // microtask later: its body runs inside createTask, but the task is done only after that.
   it("TK-15 eager start: an async body runs synchronously up to its first await", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const steps: string[] = [];
       const t = createTask(
         async () => {
@@ -458,7 +428,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-16 a task awaiting itself fails with InvalidStateError", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t: Task<void> = createTask(async () => {
         await t;
       });
@@ -469,7 +439,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-16 createTask(123) is a TypeError", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       expect(() => createTask(123 as never)).toThrow(
         new TypeError(
           "createTask expects a function that starts the work, such as () => fetchPage(url); got `123` (number)",
@@ -479,7 +449,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-16 a named task reports its name", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t = createTask(async () => {}, { name: "No-op" });
       expect(t.getName()).toBe("No-op");
       await t;
@@ -488,7 +458,7 @@ describe("task cancellation (spec §5)", () => {
 
   it("TK-16 currentTask() is the running task inside, undefined outside any task", async () => {
     expect(currentTask()).toBeUndefined();
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t: Task<boolean> = createTask(async () => currentTask() === t);
       expect(await t).toBe(true);
     });
@@ -496,7 +466,7 @@ describe("task cancellation (spec §5)", () => {
   });
 
   it("TK-16 each task sees itself as current before and after its await, when interleaved", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const fut1 = new Future<void>();
       const fut2 = new Future<void>();
       const seen: Array<[string, boolean]> = [];
@@ -526,7 +496,7 @@ describe("task cancellation (spec §5)", () => {
 
 describe("sleep (spec §5)", () => {
   it("SL-01 sleep(delay, result) resolves to result after delay", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t = createTask(async () => {
         await sleep(0.05);
         return await sleep(0.05, "yeah");
@@ -537,14 +507,14 @@ describe("sleep (spec §5)", () => {
   });
 
   it("SL-02 sleep(NaN) is a RangeError (asyncio's ValueError)", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       expect(() => sleep(Number.NaN)).toThrow(RangeError);
       expect(() => sleep("1" as never)).toThrow(TypeError);
     });
   });
 
   it("SL-03 sleep(0) yields for exactly one pass: a callback queued before it has run", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let result = 0;
       getRunningLoop().callSoon(() => {
         result += 1;
@@ -559,7 +529,7 @@ describe("sleep (spec §5)", () => {
 
 describe("cancellation of a task that is not suspended on an awaitress future", () => {
   it("a task awaiting a foreign promise sees the cancellation at its next awaitress await", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let release: () => void = () => {};
       const foreign = new Promise<void>((resolve) => {
         release = resolve;
@@ -582,7 +552,7 @@ describe("cancellation of a task that is not suspended on an awaitress future", 
   });
 
   it("a task whose function returns before any awaitress await keeps its result (the request came too late)", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let release: () => void = () => {};
       const foreign = new Promise<void>((resolve) => {
         release = resolve;
@@ -601,7 +571,7 @@ describe("cancellation of a task that is not suspended on an awaitress future", 
   });
 
   it("TK-06 variant: a task that cancels itself and returns without awaiting ends cancelled", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t = createTask(async () => {
         await Promise.resolve();
         currentTask()?.cancel();

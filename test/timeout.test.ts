@@ -18,21 +18,9 @@ import {
   timeoutAt,
   VirtualClock,
 } from "../src/index.js";
-
-const virtual = { clock: "virtual" } as const;
-
-/** Runs `fn`, returning what it threw (fails the test if it returned). */
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error, but the call returned");
-}
+import { thrown, virtualClock, ZeroDivisionError } from "./support.js";
 
 class KeyError extends Error {}
-class ZeroDivisionError extends Error {}
 
 describe("timeout / timeoutAt (spec §7)", () => {
   it("TO-01 basic expiry raises TimeoutError at the deadline; when() reports it", async () => {
@@ -61,7 +49,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       expect(cm2?.expired()).toBe(true);
       expect(cm2?.when()).toBe(deadline);
       expect(time()).toBe(deadline);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-02 nested timeouts with the same deadline: only the outermost raises TimeoutError", async () => {
@@ -94,7 +82,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       expect(cm1.expired()).toBe(true);
       expect(cm2?.expired()).toBe(true);
       expect(task.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-03 the body sees CancelledError at its await", async () => {
@@ -112,7 +100,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       );
       expect(flag).toBe(true);
       expect(e).toBeInstanceOf(TimeoutError);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-04 a deadline not reached, or disabled, raises nothing", async () => {
@@ -138,7 +126,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       });
       expect(c?.expired()).toBe(false);
       expect(c?.when()).toBeNull();
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-05 zero and past deadlines fire even around sleep(0)", async () => {
@@ -166,7 +154,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
           expect(cm?.when()).toBeLessThanOrEqual(t0);
         }
       }
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-05 (real clock) a zero timeout fires at the next await without waiting for a timer", async () => {
@@ -200,7 +188,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       expect(e2).toBeInstanceOf(CancelledError);
       expect(e2).not.toBeInstanceOf(TimeoutError);
       expect(inner.expired()).toBe(false);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-07 the TimeoutError's cause is the CancelledError", async () => {
@@ -222,7 +210,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       );
       expect(e2).toBeInstanceOf(TimeoutError);
       expect((e2 as Error).cause).toBeInstanceOf(CancelledError);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-08 another error raised during the timeout's cancellation wins", async () => {
@@ -262,7 +250,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       );
       expect(e2).toBeInstanceOf(ZeroDivisionError);
       expect((e2 as { context?: unknown }).context).toBeInstanceOf(TimeoutError);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-09 the enclosing task finishes normally, not cancelled", async () => {
@@ -278,7 +266,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       expect(task.done()).toBe(true);
       expect(task.cancelled()).toBe(false);
       expect(task.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-10 the outer deadline passes during a blocking section: the inner lets CancelledError through", async () => {
@@ -359,7 +347,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       task.cancel();
       expect(await thrown(() => task.then())).toBeInstanceOf(CancelledError);
       expect(cm.expired()).toBe(false);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-13 a timeout inside the finally of an expired timeout", async () => {
@@ -384,7 +372,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       expect((outer as Error).cause).toBeInstanceOf(CancelledError);
       expect((outer as Error).cause).not.toBe((innerError as Error).cause);
       expect(time()).toBeCloseTo(0.02, 9);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-14 a timeout after a swallowed cancellation still works", async () => {
@@ -404,7 +392,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       expect(e).toBeInstanceOf(TimeoutError);
       expect(task.cancelling()).toBe(1);
       task.uncancel();
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-15 a real cancel inside that timeout is not converted", async () => {
@@ -427,7 +415,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       expect(e).not.toBeInstanceOf(TimeoutError);
       task.uncancel();
       task.uncancel();
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-16 a Timeout can be entered only once", async () => {
@@ -442,7 +430,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       const again = await thrown(() => cm.run(() => 1));
       expect(again).toBeInstanceOf(InvalidStateError);
       expect((again as Error).message).toMatch(/has already been entered/);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-17 reschedule() checks the state; a swallowed expiry does not raise", async () => {
@@ -478,7 +466,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       expect(currentTask()?.cancelling()).toBe(0);
 
       expect(() => new Timeout(time() + 0.01).reschedule(0.02)).toThrow(/has not been entered/);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("TO-17 entering outside a task fails, and the Timeout stays un-entered", async () => {
@@ -517,7 +505,7 @@ describe("timeout / timeoutAt (spec §7)", () => {
       expect((zde as { context?: unknown }).context).toBeInstanceOf(TimeoutError);
       expect(currentTask()?.cancelling()).toBe(0);
       await sleep(0); // nothing left pending
-    }, virtual);
+    }, virtualClock);
   });
 });
 
@@ -531,7 +519,7 @@ describe("timeout: beyond the spec", () => {
       await expect(timeout(1, "body" as unknown as () => number)).rejects.toThrow(TypeError);
       expect(() => new Timeout(Number.NaN)).toThrow(RangeError);
       expect(() => new Timeout("soon" as unknown as number)).toThrow(/Expected `when`/);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("reschedule() validates its argument and can bring the deadline forward", async () => {
@@ -546,7 +534,7 @@ describe("timeout: beyond the spec", () => {
       );
       expect(e).toBeInstanceOf(TimeoutError);
       expect(time()).toBe(1.5);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("reschedule() to a time already past fires at the next await", async () => {
@@ -560,7 +548,7 @@ describe("timeout: beyond the spec", () => {
       );
       expect(e).toBeInstanceOf(TimeoutError);
       expect(time()).toBe(1);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("returns the block's value and leaves no timer behind", async () => {
@@ -585,7 +573,7 @@ describe("timeout: beyond the spec", () => {
       expect(time()).toBe(1);
       expect(currentTask()?.cancelling()).toBe(0);
       expect(await sleep(1, "no cancellation left behind")).toBe("no cancellation left behind");
-    }, virtual);
+    }, virtualClock);
   });
 
   it("an Infinity deadline never fires", async () => {
@@ -614,7 +602,7 @@ describe("timeout: beyond the spec", () => {
       });
       expect(result).toBe(1);
       expect(outer?.expired()).toBe(false);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("nested timeouts: the outer, shorter one fires through the inner", async () => {
@@ -631,7 +619,7 @@ describe("timeout: beyond the spec", () => {
       expect(e).toBeInstanceOf(TimeoutError);
       expect(inner?.expired()).toBe(false);
       expect(time()).toBe(1);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("a block awaiting a foreign promise is interrupted at its next awaitress await", async () => {
@@ -647,7 +635,7 @@ describe("timeout: beyond the spec", () => {
       );
       expect(e).toBeInstanceOf(TimeoutError);
       expect(steps).toEqual(["foreign promise settled"]);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("the task's signal aborts on expiry, and a fresh one is handed out once the timeout is handled", async () => {
@@ -667,7 +655,7 @@ describe("timeout: beyond the spec", () => {
       expect(task.cancelling()).toBe(0);
       expect(task.signal.aborted).toBe(false);
       expect(task.signal).not.toBe(during);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("a timeout in a child task does not touch the parent", async () => {
@@ -677,7 +665,7 @@ describe("timeout: beyond the spec", () => {
       expect(e).toBeInstanceOf(TimeoutError);
       expect(currentTask()?.cancelling()).toBe(0);
       expect(await sleep(1, "parent fine")).toBe("parent fine");
-    }, virtual);
+    }, virtualClock);
   });
 });
 
@@ -723,7 +711,7 @@ describe("timeout: properties", () => {
             for (let i = 0; i < k; i++) expect(rejected[i]).toBe(outcome);
           }
           expect(currentTask()?.cancelling()).toBe(0);
-        }, virtual);
+        }, virtualClock);
       }),
       { numRuns: 200 },
     );

@@ -23,18 +23,7 @@ import {
   waitFor,
 } from "../src/index.js";
 import { seededRandom } from "../src/internal/prng.js";
-
-const virtual = { clock: "virtual" } as const;
-
-/** Runs `fn`, returning what it threw (fails the test if it returned). */
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error, but the call returned");
-}
+import { thrown, virtualClock } from "./support.js";
 
 describe("time on the virtual clock", () => {
   it("starts at 0 and jumps straight to each deadline", async () => {
@@ -45,7 +34,7 @@ describe("time on the virtual clock", () => {
       const t1 = time();
       await sleep(3600 * 24);
       return [t0, t1, time()];
-    }, virtual);
+    }, virtualClock);
     expect(seen).toEqual([0, 5, 5 + 3600 * 24]);
     expect(performance.now() - started).toBeLessThan(500);
   });
@@ -76,7 +65,7 @@ describe("time on the virtual clock", () => {
       loop.callAt(9, (s: string) => fired.push(s), "e (scheduled at 4 for 9)");
       await sleep(10);
       return fired;
-    }, virtual);
+    }, virtualClock);
     expect(order).toEqual([
       "e (scheduled at 4 for 9)",
       "a (scheduled at 0 for 10)",
@@ -98,7 +87,7 @@ describe("time on the virtual clock", () => {
       tasks.push(createTask(sleeper("early", 5)), createTask(sleeper("earliest", 4)));
       await gather(...tasks);
       return resumed;
-    }, virtual);
+    }, virtualClock);
     expect(order).toEqual(["earliest@9", "late@10", "early@10"]);
   });
 
@@ -120,7 +109,7 @@ describe("time on the virtual clock", () => {
       });
       await gather(a, b);
       return out;
-    }, virtual);
+    }, virtualClock);
     expect(log).toEqual(["a woke", "a took 1", "b woke, queue has 0"]);
   });
 
@@ -149,7 +138,7 @@ describe("time on the virtual clock", () => {
       end = await run(async () => {
         await seedMain();
         return time();
-      }, virtual);
+      }, virtualClock);
     } finally {
       spy.mockRestore();
     }
@@ -177,7 +166,7 @@ describe("time on the virtual clock", () => {
         for (let id = 0; id < 10_000; id++) tasks.push(createTask(worker(id)));
         await gather(...tasks);
         return { log, late, end: time() };
-      }, virtual);
+      }, virtualClock);
     const started = performance.now();
     const first = await simulate();
     const second = await simulate();
@@ -280,7 +269,7 @@ describe("timeouts on the virtual clock", () => {
       expect(done2.size).toBe(0);
       expect(time()).toBe(15);
       slow.cancel();
-    }, virtual);
+    }, virtualClock);
   });
 });
 
@@ -308,7 +297,7 @@ describe("deadlocks", () => {
         createTask(() => ready.wait(), { name: "waiter" });
         await sleep(5);
         await gather(w1, w2);
-      }, virtual),
+      }, virtualClock),
     );
     expect(performance.now() - started).toBeLessThan(1000);
     expect(error).toBeInstanceOf(DeadlockError);
@@ -328,7 +317,7 @@ describe("deadlocks", () => {
   });
 
   it("a deadlock with no timer ever scheduled is reported too", async () => {
-    const error = await thrown(() => run(() => new Future<void>(), { ...virtual, name: "root" }));
+    const error = await thrown(() => run(() => new Future<void>(), { ...virtualClock, name: "root" }));
     expect(error).toBeInstanceOf(DeadlockError);
     expect((error as DeadlockError).waiting).toEqual([{ name: "root", waitsOn: "future", since: 0 }]);
   });
@@ -348,7 +337,7 @@ describe("deadlocks", () => {
           { name: "stubborn" },
         );
         await sleep(1);
-      }, virtual),
+      }, virtualClock),
     );
     expect(error).toBeInstanceOf(DeadlockError);
     expect((error as DeadlockError).waiting.map((t) => t.name)).toEqual(["stubborn"]);
@@ -361,7 +350,7 @@ describe("deadlocks", () => {
         return "answered";
       });
       return await io;
-    }, virtual);
+    }, virtualClock);
     expect(result).toBe("answered");
   });
 
@@ -371,13 +360,13 @@ describe("deadlocks", () => {
       setTimeout(() => reply.setResult("from a real timer"), 2);
       const [value] = await gather(reply, new Promise<string>((resolve) => setTimeout(resolve, 4, "a promise")));
       return [value, time()];
-    }, virtual);
+    }, virtualClock);
     expect(result).toEqual(["from a real timer", 0]);
   });
 
   it("detectDeadlock: false leaves the program waiting for whatever wakes it", async () => {
     const wakeUp = new Future<string>();
-    const running = run(() => wakeUp, { ...virtual, detectDeadlock: false });
+    const running = run(() => wakeUp, { ...virtualClock, detectDeadlock: false });
     await new Promise((resolve) => setTimeout(resolve, 15));
     wakeUp.setResult("woken from outside");
     expect(await running).toBe("woken from outside");
@@ -422,7 +411,7 @@ describe("real I/O under the virtual clock: autojumpThreshold", () => {
   };
 
   it("without a threshold, time races ahead while a socket is still to answer", async () => {
-    expect(await run(program, virtual)).toEqual({ answer: "ping", at: 60 });
+    expect(await run(program, virtualClock)).toEqual({ answer: "ping", at: 60 });
   });
 
   it("with autojumpThreshold, the clock waits for real idleness, so the answer comes first", async () => {
@@ -490,10 +479,10 @@ describe("schedule fuzzing: run(main, { shuffle: seed })", () => {
   ];
 
   it("without shuffle the order is FIFO; a seed permutes equally ready wake-ups, the same way every run", async () => {
-    expect(await run(contenders, virtual)).toEqual(fifo);
-    const a = await run(contenders, { ...virtual, shuffle: 12345 });
-    const b = await run(contenders, { ...virtual, shuffle: 12345 });
-    const c = await run(contenders, { ...virtual, shuffle: 54321 });
+    expect(await run(contenders, virtualClock)).toEqual(fifo);
+    const a = await run(contenders, { ...virtualClock, shuffle: 12345 });
+    const b = await run(contenders, { ...virtualClock, shuffle: 12345 });
+    const c = await run(contenders, { ...virtualClock, shuffle: 54321 });
     expect(b).toEqual(a);
     expect(a).not.toEqual(fifo);
     expect(c).not.toEqual(a);
@@ -522,7 +511,7 @@ describe("schedule fuzzing: run(main, { shuffle: seed })", () => {
           await gather(...tasks);
           return order;
         },
-        shuffle === undefined ? virtual : { ...virtual, shuffle },
+        shuffle === undefined ? virtualClock : { ...virtualClock, shuffle },
       );
     expect(await releaseOrder()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     const orders = new Set<string>();
@@ -558,12 +547,12 @@ describe("schedule fuzzing: run(main, { shuffle: seed })", () => {
   };
 
   it("finds a planted check-then-act race over 200 seeds and replays it from the seed it reports", async () => {
-    expect(await run(boxOffice, virtual)).toEqual(["alice"]); // FIFO hides the race
+    expect(await run(boxOffice, virtualClock)).toEqual(["alice"]); // FIFO hides the race
     let failure: (Error & { shuffleSeed?: number }) | undefined;
     let failingSeeds = 0;
     for (let seed = 0; seed < 200; seed++) {
       try {
-        await run(boxOffice, { ...virtual, shuffle: seed });
+        await run(boxOffice, { ...virtualClock, shuffle: seed });
       } catch (e) {
         failingSeeds++;
         failure ??= e as Error & { shuffleSeed?: number };
@@ -576,13 +565,13 @@ describe("schedule fuzzing: run(main, { shuffle: seed })", () => {
     expect(Number.isInteger(seed)).toBe(true);
     // The reported seed replays the very same failure.
     for (let i = 0; i < 3; i++) {
-      const again = await thrown(() => run(boxOffice, { ...virtual, shuffle: seed }));
+      const again = await thrown(() => run(boxOffice, { ...virtualClock, shuffle: seed }));
       expect((again as Error).message).toBe(failure?.message);
     }
   });
 
   it("a deadlock found under shuffle carries the seed", async () => {
-    const error = await thrown(() => run(() => new Queue<number>().get(), { ...virtual, shuffle: 99 }));
+    const error = await thrown(() => run(() => new Queue<number>().get(), { ...virtualClock, shuffle: 99 }));
     expect(error).toBeInstanceOf(DeadlockError);
     expect((error as DeadlockError).seed).toBe(99);
     expect((error as Error).message).toContain("shuffle: 99 }) replays it");
@@ -612,10 +601,10 @@ describe("schedule fuzzing: run(main, { shuffle: seed })", () => {
       for (const c of consumers) c.cancel();
       return log;
     };
-    const first = await run(busy, { ...virtual, shuffle: 7 });
-    expect(await run(busy, { ...virtual, shuffle: 7 })).toEqual(first);
+    const first = await run(busy, { ...virtualClock, shuffle: 7 });
+    expect(await run(busy, { ...virtualClock, shuffle: 7 })).toEqual(first);
     expect(first).toHaveLength(60);
-    expect(await run(busy, virtual)).not.toEqual(first);
+    expect(await run(busy, virtualClock)).not.toEqual(first);
   });
 
   it("a timer cancelled by another due at the same instant never fires, whatever the drawn order", async () => {
@@ -639,7 +628,7 @@ describe("schedule fuzzing: run(main, { shuffle: seed })", () => {
           expect(victim.pending).toBe(false);
           return log;
         },
-        { ...virtual, shuffle: seed },
+        { ...virtualClock, shuffle: seed },
       );
       const v = fired.indexOf("victim");
       const c = fired.indexOf("canceller");
@@ -653,7 +642,7 @@ describe("schedule fuzzing: run(main, { shuffle: seed })", () => {
 
   it("rejects a seed that is not a non-negative integer", async () => {
     for (const bad of [-1, 1.5, Number.NaN, "7"]) {
-      await expect(run(async () => {}, { ...virtual, shuffle: bad as number })).rejects.toThrow(
+      await expect(run(async () => {}, { ...virtualClock, shuffle: bad as number })).rejects.toThrow(
         /Expected `shuffle` to be a non-negative integer seed/,
       );
     }
@@ -678,7 +667,7 @@ describe("schedule fuzzing: run(main, { shuffle: seed })", () => {
           while (!q.empty()) left.push(q.getNowait());
           return { taken, left, cancelled: results.filter((r) => r instanceof CancelledError).length };
         },
-        { ...virtual, shuffle: seed },
+        { ...virtualClock, shuffle: seed },
       );
       expect([...got.taken, ...got.left].sort()).toEqual([0, 1, 2, 3, 4]);
       expect(got.taken.length + got.cancelled).toBe(5);

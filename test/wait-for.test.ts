@@ -14,18 +14,7 @@ import {
   time,
   waitFor,
 } from "../src/index.js";
-
-const virtual = { clock: "virtual" } as const;
-
-/** Runs `fn`, returning what it threw (fails the test if it returned). */
-async function thrown(fn: () => PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error, but the call returned");
-}
+import { thrown, virtualClock } from "./support.js";
 
 /** Upstream's SlowTask: runs for 0.2 s, swallowing every cancellation. */
 class SlowTask {
@@ -60,7 +49,7 @@ describe("waitFor (spec §7)", () => {
       expect(w.done()).toBe(true);
       expect(slow.exited).toBe(true);
       expect(time()).toBeCloseTo(0.2, 9);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-02 a timeout with a child that ignores cancellation returns only after the child exits", async () => {
@@ -73,7 +62,7 @@ describe("waitFor (spec §7)", () => {
       }
       expect(slow.exited).toBe(true);
       expect(time()).toBeCloseTo(0.2, 9);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-03 timeout <= 0 with an already-done future returns its result without waiting", async () => {
@@ -84,7 +73,7 @@ describe("waitFor (spec §7)", () => {
         expect(await waitFor(fut, t)).toBe("done");
       }
       expect(time()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-04 timeout <= 0 with un-started work: never started", async () => {
@@ -102,7 +91,7 @@ describe("waitFor (spec §7)", () => {
         await sleep(0);
         expect(started).toBe(false);
       }
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-05 timeout 0 or -1 with a running task cancels it and runs its finally", async () => {
@@ -124,7 +113,7 @@ describe("waitFor (spec §7)", () => {
         expect(task.cancelled()).toBe(true);
         expect(running).toBe(false);
       }
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-06 a plain timeout cancels the task", async () => {
@@ -147,7 +136,7 @@ describe("waitFor (spec §7)", () => {
       expect(time() - t0).toBeCloseTo(0.1, 9);
       expect(task.cancelled()).toBe(true);
       expect(running).toBe(false);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-07 no timeout, or completion before the deadline", async () => {
@@ -160,7 +149,7 @@ describe("waitFor (spec §7)", () => {
       getRunningLoop().callLater(0.1, (f) => f.setResult("ok later"), later);
       expect(await waitFor(later, 0.2)).toBe("ok later");
       expect(time()).toBeCloseTo(0.1, 9);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-08 work that swallows the cancellation and returns a value wins", async () => {
@@ -185,7 +174,7 @@ describe("waitFor (spec §7)", () => {
       };
       expect(await waitFor(return42, 0.1)).toBe(42);
       expect(currentTask()?.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-09 waitFor waits for the task's cancellation to finish", async () => {
@@ -220,7 +209,7 @@ describe("waitFor (spec §7)", () => {
       expect(e2).toBeInstanceOf(TimeoutError);
       expect((e2 as Error).cause).toBeInstanceOf(CancelledError);
       expect(b.done).toBe(true);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-10 an error raised during the task's cancellation propagates instead of TimeoutError", async () => {
@@ -234,7 +223,7 @@ describe("waitFor (spec §7)", () => {
         }
       });
       expect(await thrown(() => waitFor(task, 0.01))).toBeInstanceOf(FooException);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-11 cancelling waitFor cancels the awaited task", async () => {
@@ -248,7 +237,7 @@ describe("waitFor (spec §7)", () => {
         expect(task.cancelled()).toBe(true);
         expect(never.cancelled()).toBe(true);
       }
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-12 a cancellation arriving after waitFor returned is not absorbed", async () => {
@@ -267,7 +256,7 @@ describe("waitFor (spec §7)", () => {
       expect(innerTask.done()).toBe(true);
       expect(await innerTask).toBe("done");
       expect(reached).toBe(false);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-13 waitFor(shield(t), 0): the shield is cancelled, the task keeps running", async () => {
@@ -281,7 +270,7 @@ describe("waitFor (spec §7)", () => {
       await sleep(0.1);
       expect(task.done()).toBe(true);
       expect(task.result()).toBe("done");
-    }, virtual);
+    }, virtualClock);
   });
 
   it("WF-14 waitFor(shield(t), null or positive)", async () => {
@@ -295,7 +284,7 @@ describe("waitFor (spec §7)", () => {
       expect(t2.done()).toBe(false);
       expect(t2.cancelled()).toBe(false);
       expect(await t2).toBe("done");
-    }, virtual);
+    }, virtualClock);
   });
 });
 
@@ -306,14 +295,14 @@ describe("waitFor: beyond the spec", () => {
       await expect(waitFor(() => 1, "1" as unknown as number)).rejects.toThrow(TypeError);
       await expect(waitFor(42 as unknown as () => number, 1)).rejects.toThrow(TypeError);
       await expect(waitFor(42 as unknown as () => number, 1)).rejects.toThrow(/Expected `aw`/);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("runs a function in the calling task, as asyncio awaits a coroutine", async () => {
     await run(async () => {
       const me = currentTask()?.id;
       expect(await waitFor(async () => currentTask()?.id, 1)).toBe(me);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("stops waiting for a foreign promise at the deadline; the promise itself keeps going", async () => {
@@ -329,7 +318,7 @@ describe("waitFor: beyond the spec", () => {
       expect(e).toBeInstanceOf(TimeoutError);
       expect(settled).toBe(false);
       expect(await foreign).toBe("late");
-    }, virtual);
+    }, virtualClock);
   });
 
   it("returns a foreign promise's value when it settles in time, and passes its error on", async () => {
@@ -337,7 +326,7 @@ describe("waitFor: beyond the spec", () => {
       expect(await waitFor(Promise.resolve("now"), 1)).toBe("now");
       const boom = new FooException();
       expect(await thrown(() => waitFor(Promise.reject(boom), 1))).toBe(boom);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("a task's error passes through unchanged", async () => {
@@ -348,7 +337,7 @@ describe("waitFor: beyond the spec", () => {
         throw boom;
       });
       expect(await thrown(() => waitFor(task, 1))).toBe(boom);
-    }, virtual);
+    }, virtualClock);
   });
 
   it("nested in a timeout: the shorter deadline decides", async () => {
@@ -360,6 +349,6 @@ describe("waitFor: beyond the spec", () => {
       expect(outer).toBeInstanceOf(TimeoutError);
       expect(time()).toBe(2);
       expect(currentTask()?.cancelling()).toBe(0);
-    }, virtual);
+    }, virtualClock);
   });
 });

@@ -4,43 +4,21 @@ import {
   asCompleted,
   CancelledError,
   createTask,
-  type ErrorContext,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   Future,
   getRunningLoop,
-  run,
   sleep,
   type Task,
   TimeoutError,
   time,
   wait,
 } from "../src/index.js";
-
-const tick = () => sleep(0);
-
-/** Runs `main` on a virtual clock; resolves to the errors the loop reported. */
-async function runVirtual(main: () => Promise<void>): Promise<ErrorContext[]> {
-  const reported: ErrorContext[] = [];
-  await run(main, { clock: "virtual", onError: (context) => reported.push(context) });
-  return reported;
-}
-
-/** What awaiting `aw` threw; fails if it did not throw. */
-async function thrown(aw: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await aw;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error, but it resolved");
-}
-
-class ZeroDivisionError extends Error {}
+import { runVirtualCollectingErrors, thrown, tick, ZeroDivisionError } from "./support.js";
 
 describe("wait (spec §5)", () => {
   it("WT-01 ALL_COMPLETED waits for every task; a second call returns at once", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(0.1));
       const b = createTask(() => sleep(0.15));
       const [done, pending] = await wait([b, a]);
@@ -55,7 +33,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-01 accepts any iterable of tasks: a Set, a generator", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(0.1));
       const b = createTask(() => sleep(0.15));
       const [done] = await wait(new Set([a, b]));
@@ -71,7 +49,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-02 duplicate entries collapse", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const coro = async (s: string) => s;
       const c = createTask(() => coro("test"));
       const [done, pending] = await wait([c, c, createTask(() => coro("spam"))]);
@@ -82,7 +60,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-03 an empty collection is a RangeError", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       expect(await thrown(wait(new Set<Task>()))).toEqual(
         new RangeError("wait() needs at least one task or future, got an empty collection"),
       );
@@ -91,7 +69,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-03 an unknown returnWhen is a RangeError", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t = createTask(() => sleep(1));
       const error = await thrown(wait([t], { returnWhen: -1 as never }));
       expect(error).toEqual(
@@ -104,7 +82,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-03 a bare future, promise or function is a TypeError that says to pass an array", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const f = new Future<number>();
       const error = await thrown(wait(f as never));
       expect(error).toBeInstanceOf(TypeError);
@@ -120,7 +98,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-03 a promise or function inside the array is a TypeError naming createTask", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t = createTask(() => sleep(1));
       const error = await thrown(wait([t, Promise.resolve(1)] as never));
       expect(error).toEqual(
@@ -138,7 +116,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-03 bad options are a TypeError or RangeError", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t = createTask(() => sleep(1));
       expect(await thrown(wait([t], null as never))).toEqual(
         new TypeError("Expected wait()'s options to be an object, got `null`"),
@@ -150,7 +128,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-04 FIRST_COMPLETED returns the first done; the others are not cancelled", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(10));
       const b = createTask(() => sleep(0.1));
       const [done, pending] = await wait([b, a], { returnWhen: FIRST_COMPLETED });
@@ -169,7 +147,7 @@ describe("wait (spec §5)", () => {
   // in those passes, as done too. The guarantee behind it: `done` is computed when wait resumes,
   // so everything finished by then is in it, not only what woke it.
   it("WT-05 everything done when wait resumes is reported done", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(async () => {
         await sleep(0);
       });
@@ -185,7 +163,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-05 futures completed together in one callback are all reported done", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = new Future<number>();
       const b = new Future<number>();
       getRunningLoop().callSoon(() => {
@@ -199,7 +177,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-06 FIRST_EXCEPTION returns when one fails at once; wait does not raise", async () => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(10));
       const b = createTask(async () => {
         throw new ZeroDivisionError();
@@ -215,7 +193,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-06 FIRST_EXCEPTION with a failure after a sleep", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(10));
       const b = createTask(async () => {
         await sleep(0.01);
@@ -231,7 +209,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-06 FIRST_EXCEPTION ignores cancellations and successes until all are done", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(1));
       const b = createTask(() => sleep(2));
       const c = createTask(() => sleep(10));
@@ -245,7 +223,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-07 exceptions are reported in done, not raised", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(0.1));
       const b = createTask(async () => {
         await sleep(0.15);
@@ -263,7 +241,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-07 an error in done that nobody looks at is reported when the loop closes", async () => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const b = createTask(async () => {
         throw new ZeroDivisionError("unseen");
       });
@@ -274,7 +252,7 @@ describe("wait (spec §5)", () => {
   });
 
   it.each([0.11, 0.1])("WT-08 timeout %s returns partial results and cancels nothing", async (timeout) => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(0.1));
       const b = createTask(() => sleep(0.15));
       // The tasks start first, as in asyncio's test (they exist before the loop runs wait).
@@ -293,7 +271,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-08 a zero or negative timeout returns what is done without waiting", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(1));
       const f = new Future<number>();
       f.setResult(1);
@@ -308,7 +286,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-08 the timer is dropped once wait returns", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(0.1));
       await wait([a], { timeout: 100 });
       expect(time()).toBeCloseTo(0.1, 9);
@@ -317,7 +295,7 @@ describe("wait (spec §5)", () => {
   });
 
   it("WT-09 cancelling the caller of wait does not cancel the children", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       let proof = 0;
       const waiter = new Future<void>();
       let inner: Task | undefined;
@@ -344,7 +322,7 @@ describe("wait (spec §5)", () => {
 
 describe("asCompleted", () => {
   it("yields the original tasks in completion order", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const slow = createTask(() => sleep(0.3, "slow"));
       const fast = createTask(() => sleep(0.1, "fast"));
       const middle = createTask(() => sleep(0.2, "middle"));
@@ -359,7 +337,7 @@ describe("asCompleted", () => {
   });
 
   it("yields the same object that was passed in", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(0.2));
       const b = new Future<number>();
       const seen: unknown[] = [];
@@ -372,7 +350,7 @@ describe("asCompleted", () => {
   });
 
   it("wraps functions in tasks and promises in futures", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const results: unknown[] = [];
       for await (const f of asCompleted<string>([() => sleep(0.2, "fn"), Promise.resolve("promise")])) {
         expect(f).toBeInstanceOf(Future);
@@ -383,7 +361,7 @@ describe("asCompleted", () => {
   });
 
   it("yields failed tasks too: awaiting one throws its error", async () => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const bad = createTask(async () => {
         await sleep(0.1);
         throw new ZeroDivisionError("bad");
@@ -404,7 +382,7 @@ describe("asCompleted", () => {
   });
 
   it("throws TimeoutError after the done ones once the timeout passes; nothing is cancelled", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const fast = createTask(() => sleep(0.1, "fast"));
       const slow = createTask(() => sleep(10, "slow"));
       const slower = createTask(() => sleep(20, "slower"));
@@ -425,7 +403,7 @@ describe("asCompleted", () => {
   });
 
   it("after a timeout, one TimeoutError per awaitable not done, then the end", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const done = new Future<number>();
       done.setResult(1);
       const never = new Future<number>();
@@ -438,7 +416,7 @@ describe("asCompleted", () => {
   });
 
   it("the timer is dropped when everything completes in time", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(0.1, 1));
       const got: number[] = [];
       for await (const t of asCompleted([a], { timeout: 100 })) got.push(await t);
@@ -449,7 +427,7 @@ describe("asCompleted", () => {
   });
 
   it("is also a plain iterable of promises of results, in completion order (Python's for form)", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(0.3, "a"));
       const b = createTask(() => sleep(0.1, "b"));
       const c = createTask(async () => {
@@ -471,7 +449,7 @@ describe("asCompleted", () => {
   });
 
   it("the plain form works when every promise is taken at once", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const tasks = [3, 1, 2].map((d) => createTask(() => sleep(d, d)));
       const all = await Promise.all([...asCompleted(tasks)]);
       expect(all).toEqual([1, 2, 3]);
@@ -479,7 +457,7 @@ describe("asCompleted", () => {
   });
 
   it("duplicates count once; an empty input yields nothing", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(0.1, "a"));
       const seen: unknown[] = [];
       for await (const t of asCompleted([a, a, a])) seen.push(t);
@@ -489,7 +467,7 @@ describe("asCompleted", () => {
   });
 
   it("breaking out stops listening and cancels nothing", async () => {
-    const reported = await runVirtual(async () => {
+    const reported = await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(0.1, "a"));
       const b = createTask(async () => {
         await sleep(0.2);
@@ -507,7 +485,7 @@ describe("asCompleted", () => {
   });
 
   it("a consumer cancelled while it waits takes nothing: the next one gets the task", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const a = createTask(() => sleep(1, "a"));
       const iterator = asCompleted([a]);
       const consumer = createTask(() => iterator.next());
@@ -521,7 +499,7 @@ describe("asCompleted", () => {
   });
 
   it("throws TypeError synchronously for a bare task, a non-iterable or a bad item, starting nothing", async () => {
-    await runVirtual(async () => {
+    await runVirtualCollectingErrors(async () => {
       const t = createTask(() => sleep(1));
       expect(() => asCompleted(t as never)).toThrow(
         new TypeError(
