@@ -4,7 +4,8 @@
  */
 import { CancelledError, describe } from "./errors.js";
 import { CANCELLED, FULFILLED, Future, PENDING, REJECTED } from "./future.js";
-import { type Awaitable, type AwaitedResult, isAwaitable, isThenable, toFuture } from "./internal/ensure-future.js";
+import { type Awaitable, type AwaitedResult, isAwaitable, toFuture } from "./internal/ensure-future.js";
+import { isThenable } from "./internal/thenable.js";
 import { getRunningLoop, type Loop } from "./loop.js";
 
 /**

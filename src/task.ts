@@ -4,6 +4,7 @@
  */
 import { CancelledError, describe, InvalidStateError } from "./errors.js";
 import { CANCELLED, FULFILLED, Future, PENDING, REJECTED } from "./future.js";
+import { isThenable } from "./internal/thenable.js";
 import { getRunningLoop, isDefaultLoop, type Loop, type LoopTask, taskContext } from "./loop.js";
 
 /** Options of {@link createTask}. */
@@ -24,14 +25,6 @@ export interface TaskOptions {
 
 /** Work a task runs: a function that starts it. Its return value (or what it resolves to) is the result. */
 export type TaskFunction<T> = () => T | PromiseLike<T>;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
-}
 
 /**
  * A running async function: asyncio's `Task`. It starts on the next pass of the loop (or at once

@@ -5,7 +5,8 @@
 import type { TimerHandle } from "./clock/clock.js";
 import { describe, TimeoutError } from "./errors.js";
 import { Future, PENDING, REJECTED } from "./future.js";
-import { type Awaitable, isAwaitable, isThenable, toFuture } from "./internal/ensure-future.js";
+import { type Awaitable, isAwaitable, toFuture } from "./internal/ensure-future.js";
+import { isThenable } from "./internal/thenable.js";
 import { getRunningLoop, type Loop } from "./loop.js";
 import { checkSeconds } from "./sleep.js";
 

@@ -6,6 +6,7 @@ import { CancelledError, describe } from "../errors.js";
 import { Future, PENDING } from "../future.js";
 import type { Loop } from "../loop.js";
 import { Task } from "../task.js";
+import { isThenable } from "./thenable.js";
 
 /**
  * Something a combinator can wait for: a {@link Task} or {@link Future}, a promise (work that is
@@ -30,15 +31,6 @@ export type AwaitedResult<A> =
       : A extends () => infer R
         ? Awaited<R>
         : never;
-
-/** True for objects and functions with a `then` method. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
-}
 
 /** True for what {@link toFuture} accepts. */
 export function isAwaitable(value: unknown): boolean {

@@ -5,6 +5,7 @@
 import type { Clock } from "../clock/clock.js";
 import { describe, TimerError } from "../errors.js";
 import { Future } from "../future.js";
+import { isThenable } from "../internal/thenable.js";
 import { getRunningLoop } from "../loop.js";
 import { formatTemplate } from "./format.js";
 import { Timers } from "./registry.js";
@@ -56,14 +57,6 @@ const DEFAULT_TEXT = "Elapsed time: {:0.4f} seconds";
 
 function defaultLogger(message: string): void {
   console.log(message);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
 }
 
 /** The rule of {@link TimerOptions.text}: classes, and functions whose prototype has its own toString. */
