@@ -13,12 +13,11 @@ import {
   QueueShutDown,
   run,
   sleep,
-  type Task,
   TimeoutError,
   type TraceEvent,
   waitFor,
 } from "../src/index.js";
-import { runVirtual, settle, tick } from "./support.js";
+import { outcome, runVirtual, settle, tick } from "./support.js";
 
 /** Runs `main` and lists what the main task suspended on (from the trace). */
 async function countSuspensions(main: () => Promise<unknown>): Promise<string[]> {
@@ -32,14 +31,6 @@ async function countSuspensions(main: () => Promise<unknown>): Promise<string[]>
     },
   });
   return on;
-}
-
-async function outcome(task: Task<unknown>): Promise<unknown> {
-  try {
-    return await task;
-  } catch (e) {
-    return e;
-  }
 }
 
 type AnyQueue = Queue<unknown>;

@@ -9,20 +9,7 @@ import {
   type Task,
   waitFor,
 } from "../src/index.js";
-import { runVirtual, settle, tick } from "./support.js";
-
-/** asyncio's gather(..., return_exceptions=True) for tasks. */
-async function settled(tasks: Task<unknown>[]): Promise<unknown[]> {
-  const out: unknown[] = [];
-  for (const t of tasks) {
-    try {
-      out.push(await t);
-    } catch (e) {
-      out.push(e);
-    }
-  }
-  return out;
-}
+import { outcomes, runVirtual, settle, tick } from "./support.js";
 
 describe("Semaphore: conformance (spec section 4)", () => {
   it("SM-01 initial value rules", () => {
@@ -160,7 +147,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
           sem.release();
         }
       });
-      const [r1, r2] = await settled([t1, t2]);
+      const [r1, r2] = await outcomes([t1, t2]);
       expect(r1).toBeUndefined();
       expect(r2).toBeInstanceOf(CancelledError);
       expect(bodyRan).toBe(false);
@@ -234,7 +221,7 @@ describe("Semaphore: conformance (spec section 4)", () => {
       await tick();
       sem.release();
       sem.release();
-      await settled(tasks);
+      await outcomes(tasks);
       expect(result).toEqual([2, 3]);
     });
   });

@@ -95,5 +95,40 @@ export function thrownBy(fn: () => unknown): unknown {
   throw new Error("expected an error, but the call returned");
 }
 
+/**
+ * How `task` ended: what it returned, or what it threw (the error is returned, not thrown).
+ *
+ * @example
+ * queue.shutdown(true);
+ * expect(await outcome(getter)).toBeInstanceOf(QueueShutDown);
+ */
+export async function outcome(task: PromiseLike<unknown>): Promise<unknown> {
+  try {
+    return await task;
+  } catch (e) {
+    return e;
+  }
+}
+
+/**
+ * How each task ended, in order: asyncio's `gather(*tasks, return_exceptions=True)`. Awaits the
+ * tasks one after another.
+ *
+ * @example
+ * const [r1, r2] = await outcomes([t1, t2]);
+ * expect(r2).toBeInstanceOf(CancelledError);
+ */
+export async function outcomes(tasks: readonly PromiseLike<unknown>[]): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const t of tasks) {
+    try {
+      out.push(await t);
+    } catch (e) {
+      out.push(e);
+    }
+  }
+  return out;
+}
+
 /** Stand-in for Python's ZeroDivisionError in ported upstream tests. */
 export class ZeroDivisionError extends Error {}
