@@ -336,12 +336,27 @@ function runBody(task: Task): void {
     // A native promise runs its handlers in the context `then` was called in (this task's), so
     // they find their task there: no closure and no async frame per task.
     void returned.then(bodyReturned, bodyThrew);
+  } else if (returned instanceof Future && returned !== task) {
+    // A future (a sleep, another task, a gather): join it through a done-listener, as gather
+    // does; awaiting it would cost a promise chain and an async frame per task.
+    joinFuture(task, returned);
   } else if (isThenable(returned)) {
     // Another thenable may call back from anywhere: adopt it with an await, in this context.
     void settle(task, returned);
   } else {
     task._succeed(returned);
   }
+}
+
+/** The body returned `future`: the task waits on it (cancelling the task cancels it) and ends as it does. */
+function joinFuture(task: Task, future: Future<unknown>): void {
+  future._retrieved = true;
+  future._suspend(task);
+  future._onDone((done) => {
+    if (done._state === FULFILLED) task._succeed(done._value);
+    else if (done._state === REJECTED) task._fail(done._error);
+    else task._fail(done._cancelledError());
+  });
 }
 
 async function settle(task: Task, body: PromiseLike<unknown>): Promise<void> {
