@@ -234,7 +234,13 @@ export const cases: readonly Case[] = [
     rows: [
       { label: "awaitress, trace sites compiled out", library: "awaitress-notrace", key: "w1", role: "note" },
       { label: "awaitress, tracing off (default)", library: "awaitress", key: "w1", role: "raw" },
-      { label: "awaitress, tracing on", library: "awaitress", key: "w1Trace", role: "awaitress" },
+      { label: "awaitress, tracing on (Recorder)", library: "awaitress", key: "w1Trace", role: "awaitress" },
+      {
+        label: "awaitress, tracing on (Recorder, steps: false)",
+        library: "awaitress",
+        key: "w1TraceNoSteps",
+        role: "awaitress",
+      },
       { label: "awaitress, debug mode on", library: "awaitress", key: "w1Debug", role: "awaitress" },
     ],
   },
@@ -248,7 +254,13 @@ export const cases: readonly Case[] = [
     rows: [
       { label: "awaitress, trace sites compiled out", library: "awaitress-notrace", key: "w2", role: "note" },
       { label: "awaitress, tracing off (default)", library: "awaitress", key: "w2", role: "raw" },
-      { label: "awaitress, tracing on", library: "awaitress", key: "w2Trace", role: "awaitress" },
+      { label: "awaitress, tracing on (Recorder)", library: "awaitress", key: "w2Trace", role: "awaitress" },
+      {
+        label: "awaitress, tracing on (Recorder, steps: false)",
+        library: "awaitress",
+        key: "w2TraceNoSteps",
+        role: "awaitress",
+      },
       { label: "awaitress, debug mode on", library: "awaitress", key: "w2Debug", role: "awaitress" },
     ],
   },
