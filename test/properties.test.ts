@@ -153,18 +153,11 @@ async function runQueueProgram(program: QueueProgram): Promise<QueueOutcome> {
             let item: number;
             try {
               if (c.mode === "get") item = await q.get();
-              // The get runs in a sub-task that cancelling this consumer cancels too. The sub-task
-              // records the item itself: an item returned as a task's result can still be lost in
-              // the microtask between the body's return and the task settling (a core issue, see
-              // the it.fails case in queue.test.ts).
+              // The get runs in a sub-task that cancelling this consumer cancels too; the item
+              // comes back as the sub-task's result, which a cancellation arriving after the get
+              // returned must not discard.
               else if (c.mode === "subtask") {
-                item = await createTask(async () => {
-                  const x = await q.get();
-                  received.push(x);
-                  return x;
-                });
-                await handle(item, c, n, false);
-                continue;
+                item = await createTask(() => q.get());
               } else if (c.mode === "waitFor") item = await waitFor(() => q.get(), c.limit);
               else if (c.mode === "timeout") item = await timeout(c.limit, () => q.get());
               else item = q.getNowait();
