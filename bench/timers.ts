@@ -9,8 +9,8 @@
  *
  * Reports the wall time against the ideal (the longest sleep, 50 ms) and sleeps per second.
  *
- *   npx tsx bench/timers.ts                   # Node 24 (npx), 100,000 sleeps, 7 rounds
- *   node --import tsx bench/timers.ts         # the machine's Node 20
+ *   node scripts/node24.mjs --import tsx bench/timers.ts   # Node 24, 100,000 sleeps, 7 rounds
+ *   npx tsx bench/timers.ts                   # the machine's Node 20
  *   npx tsx bench/timers.ts --count 10000 --rounds 3
  */
 import { pathToFileURL } from "node:url";

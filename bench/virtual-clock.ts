@@ -2,8 +2,8 @@
  * W5: simulated timer events per real second on the virtual clock. `tasks` tasks each sleep
  * `sleeps` times for a seeded random delay; every wake-up is one event.
  *
- *   npx tsx bench/virtual-clock.ts                      # 100,000 × 10, 5 runs, Node 24 (npx)
- *   node --import tsx bench/virtual-clock.ts            # the same on the machine's Node 20
+ *   node scripts/node24.mjs --import tsx bench/virtual-clock.ts   # 100,000 × 10, 5 runs, Node 24
+ *   npx tsx bench/virtual-clock.ts                      # the same on the machine's Node 20
  *   npx tsx bench/virtual-clock.ts --tasks 1000 --sleeps 5 --runs 3 --delays continuous
  *   npx tsx bench/virtual-clock.ts --impl raw           # the limit: hand-written promises
  *
