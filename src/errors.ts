@@ -12,6 +12,8 @@ export function describe(value: unknown): string {
   if (value === undefined) return "`undefined`";
   if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
   if (typeof value === "object") {
+    const tag = (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
+    if (tag === "Task" || tag === "Future") return `a ${tag}`;
     if (typeof (value as { then?: unknown }).then === "function") return "a Promise (an already started operation)";
     const name = (value as object).constructor?.name;
     return name ? `an object (${name})` : "an object";

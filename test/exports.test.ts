@@ -108,3 +108,24 @@ describe("the public surface", () => {
     },
   );
 });
+
+describe("describe(): how error messages name what they got", () => {
+  it("names a task and a future as such, not as a promise", async () => {
+    const { run, createTask, Future } = awaitress;
+    const messages: string[] = [];
+    await run(async () => {
+      const t = createTask(() => 1);
+      await t;
+      for (const bad of [t, new Future<number>(), Promise.resolve(1)]) {
+        try {
+          createTask(bad as never);
+        } catch (e) {
+          messages.push((e as Error).message);
+        }
+      }
+    });
+    expect(messages[0]).toMatch(/got a Task$/);
+    expect(messages[1]).toMatch(/got a Future$/);
+    expect(messages[2]).toMatch(/got a Promise \(an already started operation\)$/);
+  });
+});
