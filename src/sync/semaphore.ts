@@ -1,6 +1,12 @@
 /** `Semaphore` and `BoundedSemaphore`: asyncio's counting semaphores, usable with `await using`. */
 import { describe, InvalidStateError } from "../errors.js";
-import { asyncDisposeSymbol, suspendOn, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+import {
+  asyncDisposeSymbol,
+  suspendOn,
+  throwIfCancelledAfterWake,
+  type Waiter,
+  WaiterQueue,
+} from "../internal/waiters.js";
 import { getRunningLoop } from "../loop.js";
 import { Held, type SyncOptions, waitLabel } from "./lock.js";
 
@@ -66,31 +72,58 @@ export class Semaphore implements AsyncDisposable {
    * Takes a permit, waiting for one in FIFO order, and resolves to `true` (asyncio's
    * `acquire`). Takes it without suspending when one is free and nobody is queued.
    */
-  async acquire(): Promise<true> {
+  acquire(): Promise<true> {
     if (!this.locked()) {
       this._value--;
-      return true;
+      return Promise.resolve(true);
     }
-    const waiter = this.waiters.add(getRunningLoop());
+    let waiter: Waiter;
     try {
-      try {
-        await suspendOn(waiter);
-        throwIfCancelledAfterWake(waiter);
-      } finally {
-        this.waiters.remove(waiter);
-      }
+      waiter = this.waiters.add(getRunningLoop());
     } catch (error) {
+      return Promise.reject(error);
+    }
+    // Not an async method: the same promise jobs as `await suspendOn(waiter)` in one (the
+    // continuation runs where the resumed frame would), without the async frame's cost.
+    return suspendOn(waiter).then(
+      () => this.acquired(waiter),
+      (error: unknown) => {
+        this.waiters.remove(waiter);
+        return this.notAcquired(waiter, error);
+      },
+    );
+  }
+
+  /** The rest of a contended {@link Semaphore.acquire}, once its waiter was woken. */
+  private acquired(waiter: Waiter): true {
+    try {
+      throwIfCancelledAfterWake(waiter);
+    } catch (error) {
+      this.waiters.remove(waiter);
+      return this.notAcquired(waiter, error);
+    }
+    this.waiters.remove(waiter);
+    this.wakeWhileFree();
+    return true;
+  }
+
+  /** A contended {@link Semaphore.acquire} that will not take its permit: gives it back, rethrows. */
+  private notAcquired(waiter: Waiter, error: unknown): never {
+    try {
       waiter.cancel();
       // Handed a permit (release() counted it for us) but not taking it: give it back.
       if (waiter.woken) this._value++;
-      throw error;
     } finally {
-      // Tasks that arrived meanwhile queued behind us for fairness: wake as many as may go.
-      while (this._value > 0 && this.wakeNext()) {
-        // each wakeNext() took one permit on behalf of a waiter
-      }
+      this.wakeWhileFree();
     }
-    return true;
+    throw error;
+  }
+
+  /** Tasks that arrived while we waited queued behind us for fairness: wakes as many as may go. */
+  private wakeWhileFree(): void {
+    while (this._value > 0 && this.wakeNext()) {
+      // each wakeNext() took one permit on behalf of a waiter
+    }
   }
 
   /** Returns a permit, handing it to the first waiting task if there is one (asyncio's `release`). */
