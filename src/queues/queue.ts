@@ -19,55 +19,6 @@ export interface QueueOptions {
 
 let queueCount = 0;
 
-/**
- * A promise resolved with `value` as an async function's `return value` resolves its promise
- * (a thenable is adopted, not wrapped).
- */
-function settled<T>(value: T): Promise<T> {
-  if (value !== null && (typeof value === "object" || typeof value === "function")) {
-    return new Promise<T>((resolve) => resolve(value));
-  }
-  return Promise.resolve(value);
-}
-
-/**
- * The thenable a contended get()/put() continuation returns when it must wait again: the
- * promise handed to the caller adopts it, and the wait settles it in the very job where the
- * async loop would have returned, so the caller resumes when it did.
- */
-class Relay<T> implements PromiseLike<T> {
-  private onFulfilled: ((value: T) => unknown) | null = null;
-  private onRejected: ((error: unknown) => unknown) | null = null;
-  private outcome: { ok: true; value: T } | { ok: false; error: unknown } | null = null;
-
-  // biome-ignore lint/suspicious/noThenProperty: adopted by the promise a continuation returns
-  then<R1 = T, R2 = never>(
-    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onRejected?: ((error: unknown) => R2 | PromiseLike<R2>) | null,
-  ): PromiseLike<R1 | R2> {
-    this.onFulfilled = onFulfilled ?? null;
-    this.onRejected = onRejected ?? null;
-    const outcome = this.outcome;
-    if (outcome !== null) {
-      if (outcome.ok) this.resolve(outcome.value);
-      else this.reject(outcome.error);
-    }
-    return this as unknown as PromiseLike<R1 | R2>;
-  }
-
-  resolve(value: T): void {
-    const f = this.onFulfilled;
-    if (f === null) this.outcome = { ok: true, value };
-    else f(value);
-  }
-
-  reject(error: unknown): void {
-    const f = this.onRejected;
-    if (f === null) this.outcome = { ok: false, error };
-    else f(error);
-  }
-}
-
 /** @internal Checks `maxsize` as asyncio accepts it: any number; `<= 0` means unbounded. */
 export function checkMaxsize(maxsize: unknown): number {
   if (typeof maxsize !== "number") {
@@ -199,67 +150,21 @@ export class Queue<T> implements AsyncIterable<T> {
    * @example
    * await queue.put(job);
    */
-  put(item: T): Promise<void> {
-    try {
-      if (!this.full()) {
-        this.putNowait(item);
-        return Promise.resolve();
+  async put(item: T): Promise<void> {
+    while (this.full()) {
+      if (this.isShutdown) throw this.shutDownError("put()");
+      const putter = this.putters.add(this.waitLoop());
+      try {
+        await suspendOn(putter);
+        throwIfCancelledAfterWake(putter);
+      } catch (error) {
+        this.giveUp(putter, this.putters);
+        // Woken by a get, but not taking the slot: the next putter may.
+        if (putter.woken && !this.full()) this.putters.wakeNext();
+        throw error;
       }
-      return this.waitToPut(item);
-    } catch (error) {
-      return Promise.reject(error);
     }
-  }
-
-  /**
-   * The contended {@link Queue.put}, as a promise chain rather than an async method: the
-   * continuation runs in the promise job the resumed async frame ran in, and settles the
-   * returned promise in the same job, so the caller resumes exactly when it did.
-   */
-  private waitToPut(item: T): Promise<void> {
-    if (this.isShutdown) throw this.shutDownError("put()");
-    const putter = this.putters.add(this.waitLoop());
-    return suspendOn(putter).then(
-      () => {
-        try {
-          throwIfCancelledAfterWake(putter);
-        } catch (error) {
-          return this.putterFailed(putter, error);
-        }
-        if (!this.full()) return this.putNowait(item);
-        // Woken, but the slot was taken meanwhile: wait again, settling the caller from there.
-        const relay = new Relay<void>();
-        void this.putAgain(item, relay);
-        return relay as PromiseLike<void>;
-      },
-      (error: unknown) => this.putterFailed(putter, error),
-    );
-  }
-
-  /** The rest of a contended put() whose slot was taken before it ran: the async loop it was. */
-  private async putAgain(item: T, relay: Relay<void>): Promise<void> {
-    try {
-      while (this.full()) {
-        if (this.isShutdown) throw this.shutDownError("put()");
-        const putter = this.putters.add(this.waitLoop());
-        try {
-          await suspendOn(putter);
-          throwIfCancelledAfterWake(putter);
-        } catch (error) {
-          this.putterFailed(putter, error);
-        }
-      }
-      relay.resolve(this.putNowait(item));
-    } catch (error) {
-      relay.reject(error);
-    }
-  }
-
-  private putterFailed(putter: Waiter, error: unknown): never {
-    this.giveUp(putter, this.putters);
-    // Woken by a get, but not taking the slot: the next putter may.
-    if (putter.woken && !this.full()) this.putters.wakeNext();
-    throw error;
+    this.putNowait(item);
   }
 
   /**
@@ -297,60 +202,21 @@ export class Queue<T> implements AsyncIterable<T> {
    * const job = await queue.get();
    * const next = await waitFor(() => queue.get(), 5); // TimeoutError after 5 s, nothing lost
    */
-  get(): Promise<T> {
-    try {
-      if (this._size > 0) return settled(this.getNowait());
-      return this.waitToGet();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /** The contended {@link Queue.get}, as a promise chain (see `waitToPut`). */
-  private waitToGet(): Promise<T> {
-    if (this.isShutdown) throw this.shutDownError("get()");
-    const getter = this.getters.add(this.waitLoop());
-    return suspendOn(getter).then(
-      () => {
-        try {
-          throwIfCancelledAfterWake(getter);
-        } catch (error) {
-          return this.getterFailed(getter, error);
-        }
-        if (this._size > 0) return this.getNowait();
-        // Woken, but the item was taken meanwhile: wait again, settling the caller from there.
-        const relay = new Relay<T>();
-        void this.getAgain(relay);
-        return relay as PromiseLike<T>;
-      },
-      (error: unknown) => this.getterFailed(getter, error),
-    );
-  }
-
-  /** The rest of a contended get() whose item was taken before it ran: the async loop it was. */
-  private async getAgain(relay: Relay<T>): Promise<void> {
-    try {
-      while (this._size === 0) {
-        if (this.isShutdown) throw this.shutDownError("get()");
-        const getter = this.getters.add(this.waitLoop());
-        try {
-          await suspendOn(getter);
-          throwIfCancelledAfterWake(getter);
-        } catch (error) {
-          this.getterFailed(getter, error);
-        }
+  async get(): Promise<T> {
+    while (this._size === 0) {
+      if (this.isShutdown) throw this.shutDownError("get()");
+      const getter = this.getters.add(this.waitLoop());
+      try {
+        await suspendOn(getter);
+        throwIfCancelledAfterWake(getter);
+      } catch (error) {
+        this.giveUp(getter, this.getters);
+        // Woken by a put, but not taking the item: the next getter may.
+        if (getter.woken && this._size > 0) this.getters.wakeNext();
+        throw error;
       }
-      relay.resolve(this.getNowait());
-    } catch (error) {
-      relay.reject(error);
     }
-  }
-
-  private getterFailed(getter: Waiter, error: unknown): never {
-    this.giveUp(getter, this.getters);
-    // Woken by a put, but not taking the item: the next getter may.
-    if (getter.woken && this._size > 0) this.getters.wakeNext();
-    throw error;
+    return this.getNowait();
   }
 
   /**
