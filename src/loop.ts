@@ -160,6 +160,20 @@ export class Loop {
     return this.callAt(this.clock.now() + delay, callback, arg);
   }
 
+  /**
+   * Runs a timer callback as part of this loop: code in it (outside any task) finds this loop
+   * with `getRunningLoop()`, as code in a ready callback does. The clocks call it. @internal
+   */
+  runTimer<A>(callback: (arg: A) => void, arg: A): void {
+    const previous = activeLoop;
+    activeLoop = this;
+    try {
+      callback(arg);
+    } finally {
+      activeLoop = previous;
+    }
+  }
+
   /** Sends an error nobody handled to the exception handler; never throws. */
   reportError(context: ErrorContext): void {
     try {
@@ -238,15 +252,6 @@ export function getRunningLoop(): Loop {
   if (activeLoop !== undefined) return activeLoop;
   if (defaultLoop === undefined) defaultLoop = new Loop({ debug: process.env.AWAITRESS_DEBUG === "1" });
   return defaultLoop;
-}
-
-/** Makes `loop` the one found by code running outside any task until `leave()` is called. */
-export function enterLoop(loop: Loop): () => void {
-  const previous = activeLoop;
-  activeLoop = loop;
-  return () => {
-    activeLoop = previous;
-  };
 }
 
 /** True for the loop primitives fall back to outside any `run` (debug mode warns about tasks on it). */

@@ -137,3 +137,30 @@ describe("RealClock: one heap, one native timer", () => {
     expect(errors.map((e) => (e as Error).message)).toEqual(["boom"]);
   });
 });
+
+describe("timer callbacks run as part of their loop", () => {
+  for (const clock of ["real", "virtual"] as const) {
+    it(`on the ${clock} clock, code in a callLater callback finds the run's loop and no current task`, async () => {
+      let seen: { sameLoop: boolean; task: unknown; childLoopIsRuns: boolean } | undefined;
+      let child: ReturnType<typeof createTask> | undefined;
+      await run(
+        async () => {
+          const loop = getRunningLoop();
+          loop.callLater(
+            0.002,
+            () => {
+              child = createTask(() => sleep(60), { name: "from a timer" });
+              seen = { sameLoop: getRunningLoop() === loop, task: currentTask(), childLoopIsRuns: child.loop === loop };
+            },
+            undefined,
+          );
+          await sleep(0.004);
+        },
+        { clock },
+      );
+      expect(seen).toEqual({ sameLoop: true, task: undefined, childLoopIsRuns: true });
+      // A task of the run's loop: run() cancelled it on the way out.
+      expect(child?.cancelled()).toBe(true);
+    });
+  }
+});

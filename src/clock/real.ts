@@ -9,6 +9,8 @@ const IDLE_BATCH = 32;
 /** Where the real clock reports an error a timer callback threw (the loop, once `run` attaches it). */
 interface ErrorReporter {
   reportError(context: { message: string; error: unknown }): void;
+  /** Runs a timer callback as part of the loop (so `getRunningLoop()` in it finds the loop). */
+  runTimer<A>(callback: (arg: A) => void, arg: A): void;
 }
 
 /**
@@ -147,7 +149,7 @@ export class RealClock implements Clock {
       return;
     }
     try {
-      entry.callback(entry.arg);
+      reporter.runTimer(entry.callback, entry.arg);
     } catch (error) {
       reporter.reportError({ message: "Exception in a timer callback", error });
     }

@@ -37,6 +37,8 @@ export interface VirtualClockHost {
   readonly trace: TraceSink | null;
   /** Reports an error a timer callback threw. */
   reportError(context: { message: string; error: unknown }): void;
+  /** Runs a timer callback as part of the loop (so `getRunningLoop()` in it finds the loop). */
+  runTimer<A>(callback: (arg: A) => void, arg: A): void;
 }
 
 /** A deadlock report: every live task, what it waits on, and the virtual time. @internal */
@@ -416,10 +418,11 @@ export class VirtualClock implements Clock {
   }
 
   private call(entry: TimerEntry): void {
+    const host = this.host;
     try {
-      entry.callback(entry.arg);
+      if (host === undefined) entry.callback(entry.arg);
+      else host.runTimer(entry.callback, entry.arg);
     } catch (error) {
-      const host = this.host;
       if (host === undefined) throw error;
       host.reportError({ message: "Exception in a timer callback", error });
     }
