@@ -16,7 +16,7 @@
  */
 import { CancelledError } from "../errors.js";
 import { type Awaiter, Future, PENDING } from "../future.js";
-import { type Loop, taskContext } from "../loop.js";
+import { getRunningLoop, type Loop, taskContext } from "../loop.js";
 import { RingBuffer } from "./ring-buffer.js";
 
 /**
@@ -97,6 +97,50 @@ export function throwIfCancelledAfterWake(waiter: Waiter): void {
     task._mustCancel = false;
     throw new CancelledError(task._cancelMessage);
   }
+}
+
+/**
+ * What a lock-like primitive does when its turn comes, or when it will not take it.
+ * @internal
+ */
+export interface TurnTaker {
+  /** The woken waiter's task takes the lock or permit. */
+  _takeTurn(): void;
+  /** The waiter will not take its turn (cancelled, or the wait failed): pass it on, rethrow `error`. */
+  _giveUpTurn(waiter: Waiter, error: unknown): never;
+}
+
+/**
+ * The contended path of `Lock.acquire` and `Semaphore.acquire`: queues a waiter in `queue`,
+ * waits for its turn, and takes it (or gives it up). Not an async method: the continuation runs
+ * in the promise job a resumed async frame would run in (the same order as
+ * `await suspendOn(waiter)`), without the frame's cost.
+ * @internal
+ */
+export function waitForTurn(queue: WaiterQueue, taker: TurnTaker): Promise<true> {
+  let waiter: Waiter;
+  try {
+    waiter = queue.add(getRunningLoop());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return suspendOn(waiter).then(
+    () => {
+      try {
+        throwIfCancelledAfterWake(waiter);
+      } catch (error) {
+        queue.remove(waiter);
+        return taker._giveUpTurn(waiter, error);
+      }
+      queue.remove(waiter);
+      taker._takeTurn();
+      return true as const;
+    },
+    (error: unknown) => {
+      queue.remove(waiter);
+      return taker._giveUpTurn(waiter, error);
+    },
+  );
 }
 
 /**

@@ -1,14 +1,6 @@
 /** `Lock`: asyncio's mutual-exclusion lock for tasks, usable with `await using`. */
 import { CancelledError, describe, InvalidStateError } from "../errors.js";
-import {
-  asyncDisposeSymbol,
-  disposeSymbol,
-  suspendOn,
-  throwIfCancelledAfterWake,
-  type Waiter,
-  WaiterQueue,
-} from "../internal/waiters.js";
-import { getRunningLoop } from "../loop.js";
+import { asyncDisposeSymbol, disposeSymbol, type Waiter, WaiterQueue, waitForTurn } from "../internal/waiters.js";
 
 /** Options of {@link Lock}, {@link Semaphore}, {@link Condition}, {@link Event} and {@link Barrier}. */
 export interface SyncOptions {
@@ -124,38 +116,16 @@ export class Lock implements AsyncDisposable {
       this.isLocked = true;
       return Promise.resolve(true);
     }
-    let waiter: Waiter;
-    try {
-      waiter = this.waiters.add(getRunningLoop());
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    // Not an async method: the same promise jobs as `await suspendOn(waiter)` in one (the
-    // continuation runs where the resumed frame would), without the async frame's cost.
-    return suspendOn(waiter).then(
-      () => this.acquired(waiter),
-      (error: unknown) => {
-        this.waiters.remove(waiter);
-        return this.notAcquired(waiter, error);
-      },
-    );
+    return waitForTurn(this.waiters, this);
   }
 
-  /** The rest of a contended {@link Lock.acquire}, once its waiter was woken. */
-  private acquired(waiter: Waiter): true {
-    try {
-      throwIfCancelledAfterWake(waiter);
-    } catch (error) {
-      this.waiters.remove(waiter);
-      return this.notAcquired(waiter, error);
-    }
-    this.waiters.remove(waiter);
+  /** @internal A woken {@link Lock.acquire} takes the lock. */
+  _takeTurn(): void {
     this.isLocked = true;
-    return true;
   }
 
-  /** A contended {@link Lock.acquire} that will not take the lock: passes its turn on, rethrows. */
-  private notAcquired(waiter: Waiter, error: unknown): never {
+  /** @internal A contended {@link Lock.acquire} that will not take the lock: passes its turn on, rethrows. */
+  _giveUpTurn(waiter: Waiter, error: unknown): never {
     waiter.cancel();
     // Keep the invariant: if nobody holds or is about to take the lock, the head runs.
     if (error instanceof CancelledError && !this.isLocked) this.waiters.wakeHead();

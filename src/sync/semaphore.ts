@@ -1,13 +1,6 @@
 /** `Semaphore` and `BoundedSemaphore`: asyncio's counting semaphores, usable with `await using`. */
 import { describe, InvalidStateError } from "../errors.js";
-import {
-  asyncDisposeSymbol,
-  suspendOn,
-  throwIfCancelledAfterWake,
-  type Waiter,
-  WaiterQueue,
-} from "../internal/waiters.js";
-import { getRunningLoop } from "../loop.js";
+import { asyncDisposeSymbol, type Waiter, WaiterQueue, waitForTurn } from "../internal/waiters.js";
 import { Held, type SyncOptions, waitLabel } from "./lock.js";
 
 function checkValue(value: unknown): number {
@@ -77,38 +70,16 @@ export class Semaphore implements AsyncDisposable {
       this._value--;
       return Promise.resolve(true);
     }
-    let waiter: Waiter;
-    try {
-      waiter = this.waiters.add(getRunningLoop());
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    // Not an async method: the same promise jobs as `await suspendOn(waiter)` in one (the
-    // continuation runs where the resumed frame would), without the async frame's cost.
-    return suspendOn(waiter).then(
-      () => this.acquired(waiter),
-      (error: unknown) => {
-        this.waiters.remove(waiter);
-        return this.notAcquired(waiter, error);
-      },
-    );
+    return waitForTurn(this.waiters, this);
   }
 
-  /** The rest of a contended {@link Semaphore.acquire}, once its waiter was woken. */
-  private acquired(waiter: Waiter): true {
-    try {
-      throwIfCancelledAfterWake(waiter);
-    } catch (error) {
-      this.waiters.remove(waiter);
-      return this.notAcquired(waiter, error);
-    }
-    this.waiters.remove(waiter);
+  /** @internal A woken {@link Semaphore.acquire} keeps the permit release() counted for it. */
+  _takeTurn(): void {
     this.wakeWhileFree();
-    return true;
   }
 
-  /** A contended {@link Semaphore.acquire} that will not take its permit: gives it back, rethrows. */
-  private notAcquired(waiter: Waiter, error: unknown): never {
+  /** @internal A contended {@link Semaphore.acquire} that will not take its permit: gives it back, rethrows. */
+  _giveUpTurn(waiter: Waiter, error: unknown): never {
     try {
       waiter.cancel();
       // Handed a permit (release() counted it for us) but not taking it: give it back.
