@@ -3,10 +3,10 @@
  * (asyncio's `gather` and its `_GatheringFuture`).
  */
 import { CancelledError, describe } from "./errors.js";
-import { CANCELLED, FULFILLED, Future, PENDING, REJECTED } from "./future.js";
+import { CANCELLED, FULFILLED, Future, PENDING, REJECTED } from "./core/future.js";
 import { type Awaitable, type AwaitedResult, isAwaitable, toFuture } from "./internal/ensure-future.js";
 import { isThenable } from "./internal/thenable.js";
-import { getRunningLoop, type Loop } from "./loop.js";
+import { getRunningLoop, type Loop } from "./core/loop.js";
 
 /**
  * Options of {@link gather}, passed as its last argument: a plain object (not a promise, not a

@@ -1,7 +1,7 @@
 import type { TimerHandle } from "./clock/clock.js";
 import { describe } from "./errors.js";
-import { Future } from "./future.js";
-import { getRunningLoop, type Loop } from "./loop.js";
+import { Future } from "./core/future.js";
+import { getRunningLoop, type Loop } from "./core/loop.js";
 
 /** Checks a duration in seconds: a number, not NaN. Returns it. */
 export function checkSeconds(seconds: unknown, what: string): number {

@@ -3,9 +3,9 @@
  * 3.15's `cancel()`). A group's block does not finish before every task it started has.
  */
 import { CancelledError, describe, ExceptionGroup, InvalidStateError } from "./errors.js";
-import { Future, REJECTED } from "./future.js";
-import type { Loop } from "./loop.js";
-import { currentTask, Task, type TaskFunction, type TaskOptions } from "./task.js";
+import { Future, REJECTED } from "./core/future.js";
+import type { Loop } from "./core/loop.js";
+import { currentTask, Task, type TaskFunction, type TaskOptions } from "./core/task.js";
 
 /**
  * Runs tasks as one unit (asyncio's `TaskGroup`): {@link TaskGroup.run} runs a block that starts

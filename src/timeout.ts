@@ -5,9 +5,9 @@
  */
 import type { TimerHandle } from "./clock/clock.js";
 import { CancelledError, describe, ExceptionGroup, InvalidStateError, TimeoutError } from "./errors.js";
-import { getRunningLoop } from "./loop.js";
+import { getRunningLoop } from "./core/loop.js";
 import { checkSeconds } from "./sleep.js";
-import { currentTask, type Task } from "./task.js";
+import { currentTask, type Task } from "./core/task.js";
 
 /** Where a {@link Timeout} is in its life (asyncio's `_State` values, used in messages too). */
 type TimeoutState = "created" | "active" | "expiring" | "expired" | "finished";

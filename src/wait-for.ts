@@ -3,9 +3,9 @@
  * {@link timeout}).
  */
 import { CancelledError, TimeoutError } from "./errors.js";
-import { Future } from "./future.js";
+import { Future } from "./core/future.js";
 import { type Awaitable, isAwaitable, toFuture } from "./internal/ensure-future.js";
-import { getRunningLoop } from "./loop.js";
+import { getRunningLoop } from "./core/loop.js";
 import { checkSeconds } from "./sleep.js";
 import { timeout } from "./timeout.js";
 

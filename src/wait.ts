@@ -4,10 +4,10 @@
  */
 import type { TimerHandle } from "./clock/clock.js";
 import { describe, TimeoutError } from "./errors.js";
-import { Future, PENDING, REJECTED } from "./future.js";
+import { Future, PENDING, REJECTED } from "./core/future.js";
 import { type Awaitable, isAwaitable, toFuture } from "./internal/ensure-future.js";
 import { isThenable } from "./internal/thenable.js";
-import { getRunningLoop, type Loop } from "./loop.js";
+import { getRunningLoop, type Loop } from "./core/loop.js";
 import { checkSeconds } from "./sleep.js";
 
 /**

@@ -5,12 +5,12 @@
  */
 import { gather } from "../../src/gather.js";
 import { Queue } from "../../src/queues/queue.js";
-import type { RunOptions } from "../../src/run.js";
-import { run } from "../../src/run.js";
+import type { RunOptions } from "../../src/core/run.js";
+import { run } from "../../src/core/run.js";
 import { sleep } from "../../src/sleep.js";
 import { Lock } from "../../src/sync/lock.js";
 import { Semaphore } from "../../src/sync/semaphore.js";
-import { createTask, type Task } from "../../src/task.js";
+import { createTask, type Task } from "../../src/core/task.js";
 import { Recorder } from "../../src/trace/recorder.js";
 import { timersWorkload } from "../timers.js";
 import { virtualClockWorkload } from "../virtual-clock.js";

@@ -2,8 +2,8 @@
  * The why-is-it-hanging report: every pending task of a loop as a tree (parent → children), what
  * each awaits, for how long, and where it was created.
  */
-import { getRunningLoop, type Loop } from "../loop.js";
-import { currentTask, type Task } from "../task.js";
+import { getRunningLoop, type Loop } from "../core/loop.js";
+import { currentTask, type Task } from "../core/task.js";
 import { formatTime } from "../trace/timeline.js";
 import { creationSite } from "./creation-site.js";
 import { FOREIGN, StepMonitor } from "./step-monitor.js";

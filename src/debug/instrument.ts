@@ -3,7 +3,7 @@
  * watchdog, foreign waits) and the hang report on SIGINT/SIGTERM. Returns the function that switches it all off.
  */
 import { describe } from "../errors.js";
-import type { Loop } from "../loop.js";
+import type { Loop } from "../core/loop.js";
 import { dumpTasks } from "./dump.js";
 import { StepMonitor } from "./step-monitor.js";
 

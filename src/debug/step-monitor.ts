@@ -5,9 +5,9 @@
  * notice tasks that wait on something awaitress does not know (a foreign promise).
  */
 import { type AsyncHook, createHook } from "node:async_hooks";
-import type { Future } from "../future.js";
-import { type Loop, type LoopTask, type StepObserver, taskContext } from "../loop.js";
-import type { Task } from "../task.js";
+import type { Future } from "../core/future.js";
+import { type Loop, type LoopTask, type StepObserver, taskContext } from "../core/loop.js";
+import type { Task } from "../core/task.js";
 import { formatTime } from "../trace/timeline.js";
 import { creationSite } from "./creation-site.js";
 import { type BlockedReport, Watchdog } from "./watchdog.js";

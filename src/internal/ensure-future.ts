@@ -3,9 +3,9 @@
  * {@link Future} they can join through `_onDone` (asyncio's `ensure_future`).
  */
 import { CancelledError, describe } from "../errors.js";
-import { Future, PENDING } from "../future.js";
-import type { Loop } from "../loop.js";
-import { Task } from "../task.js";
+import { Future, PENDING } from "../core/future.js";
+import type { Loop } from "../core/loop.js";
+import { Task } from "../core/task.js";
 import { isThenable } from "./thenable.js";
 
 /**

@@ -15,8 +15,8 @@
  * "must-cancel").
  */
 import { CancelledError } from "../errors.js";
-import { type Awaiter, Future, PENDING } from "../future.js";
-import { getRunningLoop, type Loop, taskContext } from "../loop.js";
+import { type Awaiter, Future, PENDING } from "../core/future.js";
+import { getRunningLoop, type Loop, taskContext } from "../core/loop.js";
 import { RingBuffer } from "./ring-buffer.js";
 
 /**

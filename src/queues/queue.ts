@@ -5,7 +5,7 @@
 import { describe, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 import { RingBuffer } from "../internal/ring-buffer.js";
 import { suspendOn, throwIfCancelledAfterWake, type Waiter, WaiterQueue } from "../internal/waiters.js";
-import { getRunningLoop, type Loop, taskContext } from "../loop.js";
+import { getRunningLoop, type Loop, taskContext } from "../core/loop.js";
 
 /** Options of {@link Queue}, {@link PriorityQueue} and {@link LifoQueue}. */
 export interface QueueOptions {

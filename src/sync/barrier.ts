@@ -1,7 +1,7 @@
 /** `Barrier`: asyncio's cyclic barrier for a fixed number of tasks. */
 import { BrokenBarrierError, describe } from "../errors.js";
 import { suspendOn, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
-import { getRunningLoop } from "../loop.js";
+import { getRunningLoop } from "../core/loop.js";
 import { type SyncOptions, waitLabel } from "./lock.js";
 
 /** @internal The barrier's phase, as asyncio's `_BarrierState`. */

@@ -1,7 +1,7 @@
 /** `Condition`: asyncio's condition variable, usable with `await using`. */
 import { CancelledError, describe, InvalidStateError } from "../errors.js";
 import { asyncDisposeSymbol, suspendOn, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
-import { getRunningLoop } from "../loop.js";
+import { getRunningLoop } from "../core/loop.js";
 import { Held, Lock, type SyncOptions, waitLabel } from "./lock.js";
 
 /**

@@ -1,6 +1,6 @@
 /** `Event`: asyncio's flag that tasks can wait for. */
 import { suspendOn, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
-import { getRunningLoop } from "../loop.js";
+import { getRunningLoop } from "../core/loop.js";
 import { type SyncOptions, waitLabel } from "./lock.js";
 
 /**

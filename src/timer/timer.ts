@@ -4,9 +4,9 @@
  */
 import type { Clock } from "../clock/clock.js";
 import { describe, TimerError } from "../errors.js";
-import { Future } from "../future.js";
+import { Future } from "../core/future.js";
 import { isThenable } from "../internal/thenable.js";
-import { getRunningLoop } from "../loop.js";
+import { getRunningLoop } from "../core/loop.js";
 import { formatTemplate } from "./format.js";
 import { Timers } from "./registry.js";
 

@@ -2,9 +2,9 @@
  * Tasks: plain async functions run by the loop, which can be named, cancelled, awaited and
  * inspected (asyncio's `Task`), plus `createTask`, `currentTask` and `allTasks`.
  */
-import { CancelledError, describe, InvalidStateError } from "./errors.js";
+import { CancelledError, describe, InvalidStateError } from "../errors.js";
 import { CANCELLED, FULFILLED, Future, PENDING, REJECTED } from "./future.js";
-import { isThenable } from "./internal/thenable.js";
+import { isThenable } from "../internal/thenable.js";
 import { getRunningLoop, isDefaultLoop, type Loop, type LoopTask, taskContext } from "./loop.js";
 
 /** Options of {@link createTask}. */

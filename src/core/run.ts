@@ -2,16 +2,16 @@
  * `run(main)`: asyncio's `asyncio.run` — a new loop, `main` as its root task, and nothing left
  * running when it returns.
  */
-import type { Clock } from "./clock/clock.js";
-import { RealClock } from "./clock/real.js";
-import { VirtualClock, type VirtualClockOptions } from "./clock/virtual.js";
-import { instrument } from "./debug/instrument.js";
-import { DeadlockError, type DeadlockedTask, describe } from "./errors.js";
+import type { Clock } from "../clock/clock.js";
+import { RealClock } from "../clock/real.js";
+import { VirtualClock, type VirtualClockOptions } from "../clock/virtual.js";
+import { instrument } from "../debug/instrument.js";
+import { DeadlockError, type DeadlockedTask, describe } from "../errors.js";
 import type { Future } from "./future.js";
-import { checkSeed, seededRandom } from "./internal/prng.js";
+import { checkSeed, seededRandom } from "../internal/prng.js";
 import { type ErrorHandler, Loop } from "./loop.js";
 import { Task, type TaskFunction } from "./task.js";
-import type { TraceSink } from "./trace/sink.js";
+import type { TraceSink } from "../trace/sink.js";
 
 /** Options of {@link run}. */
 export interface RunOptions {

@@ -2,7 +2,7 @@
  * `Future<T>`: a result that will exist later, with asyncio's synchronous inspection
  * (`done()`, `result()`, `exception()`, `cancelled()`) and done callbacks. Awaitable.
  */
-import { CancelledError, InvalidStateError } from "./errors.js";
+import { CancelledError, InvalidStateError } from "../errors.js";
 import { getRunningLoop, type Loop, taskContext } from "./loop.js";
 
 /** @internal */

@@ -3,12 +3,12 @@
  * tasks, the exception handler, debug flags and the trace sink. And how code finds it.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Clock, TimerHandle } from "./clock/clock.js";
-import { RealClock } from "./clock/real.js";
-import { shuffleRange } from "./internal/prng.js";
-import { RingBuffer } from "./internal/ring-buffer.js";
-import { type RegistryNode, TaskRegistry } from "./internal/task-registry.js";
-import type { TraceSink } from "./trace/sink.js";
+import type { Clock, TimerHandle } from "../clock/clock.js";
+import { RealClock } from "../clock/real.js";
+import { shuffleRange } from "../internal/prng.js";
+import { RingBuffer } from "../internal/ring-buffer.js";
+import { type RegistryNode, TaskRegistry } from "../internal/task-registry.js";
+import type { TraceSink } from "../trace/sink.js";
 
 /** What the loop knows of a task; the full class lives in task.ts. */
 export interface LoopTask extends RegistryNode {
