@@ -2,11 +2,12 @@
  * `gather`: run awaitables concurrently and collect their results in argument order
  * (asyncio's `gather` and its `_GatheringFuture`).
  */
-import { CancelledError, describe } from "./errors.js";
+
 import { CANCELLED, FULFILLED, Future, PENDING, REJECTED } from "./core/future.js";
+import { getRunningLoop, type Loop } from "./core/loop.js";
+import { CancelledError, describe } from "./errors.js";
 import { type Awaitable, type AwaitedResult, isAwaitable, toFuture } from "./internal/ensure-future.js";
 import { isThenable } from "./internal/thenable.js";
-import { getRunningLoop, type Loop } from "./core/loop.js";
 
 /**
  * Options of {@link gather}, passed as its last argument: a plain object (not a promise, not a

@@ -7,6 +7,10 @@
 export type { Clock, TimerHandle } from "./clock/clock.js";
 export { RealClock } from "./clock/real.js";
 export { VirtualClock, type VirtualClockOptions } from "./clock/virtual.js";
+export { type DoneCallback, Future } from "./core/future.js";
+export { type ErrorContext, type ErrorHandler, getRunningLoop, Loop } from "./core/loop.js";
+export { type RunOptions, run } from "./core/run.js";
+export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./core/task.js";
 export { dumpTasks, formatTaskTree } from "./debug/dump.js";
 export type { BlockedReport } from "./debug/watchdog.js";
 export {
@@ -25,14 +29,11 @@ export {
   TimeoutError,
   TimerError,
 } from "./errors.js";
-export { type DoneCallback, Future } from "./core/future.js";
 export { type GatherOptions, type GatherResults, type GatherSettledResults, gather } from "./gather.js";
 export type { Awaitable, AwaitedResult } from "./internal/ensure-future.js";
-export { type ErrorContext, type ErrorHandler, getRunningLoop, Loop } from "./core/loop.js";
 export { LifoQueue } from "./queues/lifo-queue.js";
 export { type Compare, PriorityQueue } from "./queues/priority-queue.js";
 export { Queue, type QueueOptions } from "./queues/queue.js";
-export { type RunOptions, run } from "./core/run.js";
 export { shield } from "./shield.js";
 export { sleep, time } from "./sleep.js";
 export { Barrier } from "./sync/barrier.js";
@@ -40,7 +41,6 @@ export { Condition } from "./sync/condition.js";
 export { Event } from "./sync/event.js";
 export { Held, Lock, type SyncOptions } from "./sync/lock.js";
 export { BoundedSemaphore, Semaphore } from "./sync/semaphore.js";
-export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./core/task.js";
 export { TaskGroup, taskGroup } from "./task-group.js";
 export { Timeout, timeout, timeoutAt } from "./timeout.js";
 export { formatTemplate, formatValue } from "./timer/format.js";

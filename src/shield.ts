@@ -3,8 +3,8 @@
  * `shield`).
  */
 import { CANCELLED, Future, REJECTED } from "./core/future.js";
-import { type Awaitable, toFuture } from "./internal/ensure-future.js";
 import { getRunningLoop, type Loop } from "./core/loop.js";
+import { type Awaitable, toFuture } from "./internal/ensure-future.js";
 
 /** The outer future of a shield: it follows the inner one until it is cancelled itself. */
 class ShieldFuture<T> extends Future<T> {

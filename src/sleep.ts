@@ -1,7 +1,8 @@
 import type { TimerHandle } from "./clock/clock.js";
-import { describe } from "./errors.js";
 import { Future } from "./core/future.js";
 import { getRunningLoop, type Loop } from "./core/loop.js";
+import { signalOf, type WaitOptions } from "./core/park.js";
+import { describe } from "./errors.js";
 
 /** Checks a duration in seconds: a number, not NaN. Returns it. */
 export function checkSeconds(seconds: unknown, what: string): number {
@@ -29,17 +30,35 @@ class SleepFuture<T> extends Future<T> {
   override _waitLabel(): string {
     return this._label ?? `sleep ${formatSeconds(this.seconds)}`;
   }
+  /** @internal */
+  signal: AbortSignal | undefined = undefined;
+  /** @internal */
+  onAbort: (() => void) | undefined = undefined;
   override cancel(message?: unknown): boolean {
     if (!super.cancel(message)) return false;
+    this.stop();
+    return true;
+  }
+  /** @internal Stops the timer and forgets the signal. */
+  stop(): void {
     if (this.timer !== undefined) this._loop.clock.cancel(this.timer);
     this.timer = undefined;
-    return true;
+    if (this.signal !== undefined) this.signal.removeEventListener("abort", this.onAbort as () => void);
+    this.signal = undefined;
   }
 }
 
+/**
+ * Durations past this many seconds (about 31,700 years) never end: `sleep(Infinity)` waits until
+ * cancelled, and never moves a virtual clock to infinity.
+ */
+const NEVER = 1e12;
+
 function wake(future: SleepFuture<unknown>): void {
   future.timer = undefined;
-  if (!future.done()) future._resolve(future.value);
+  if (future.done()) return;
+  future.stop();
+  future._resolve(future.value);
 }
 
 /**
@@ -54,13 +73,28 @@ function wake(future: SleepFuture<unknown>): void {
  * const v = await sleep(1, "done"); // "done"
  */
 export function sleep(seconds: number): Future<void>;
-export function sleep<T>(seconds: number, value: T): Future<T>;
-export function sleep<T>(seconds: number, value?: T): Future<T | undefined> {
+export function sleep<T>(seconds: number, value: T, options?: WaitOptions): Future<T>;
+export function sleep<T>(seconds: number, value?: T, options?: WaitOptions): Future<T | undefined> {
   checkSeconds(seconds, "`seconds`");
+  const signal = signalOf(options, "sleep()");
   const loop = getRunningLoop();
   const future = new SleepFuture<T | undefined>(loop, value, seconds);
+  if (signal !== undefined) {
+    if (signal.aborted) {
+      future._reject(signal.reason);
+      return future;
+    }
+    const onAbort = (): void => {
+      if (future.done()) return;
+      future.stop();
+      future._reject(signal.reason);
+    };
+    future.signal = signal;
+    future.onAbort = onAbort;
+    signal.addEventListener("abort", onAbort, { once: true });
+  }
   if (seconds <= 0) loop.callSoon(wake, future as SleepFuture<unknown>);
-  else future.timer = loop.callLater(seconds, wake, future as SleepFuture<unknown>);
+  else if (seconds < NEVER) future.timer = loop.callLater(seconds, wake, future as SleepFuture<unknown>);
   return future;
 }
 

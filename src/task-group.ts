@@ -2,10 +2,11 @@
  * `TaskGroup`: structured concurrency (asyncio's `taskgroups.py`, Python 3.13 semantics plus
  * 3.15's `cancel()`). A group's block does not finish before every task it started has.
  */
-import { CancelledError, describe, ExceptionGroup, InvalidStateError } from "./errors.js";
+
 import { Future, REJECTED } from "./core/future.js";
 import type { Loop } from "./core/loop.js";
 import { currentTask, Task, type TaskFunction, type TaskOptions } from "./core/task.js";
+import { CancelledError, describe, ExceptionGroup, InvalidStateError } from "./errors.js";
 
 /**
  * Runs tasks as one unit (asyncio's `TaskGroup`): {@link TaskGroup.run} runs a block that starts

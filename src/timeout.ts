@@ -4,10 +4,10 @@
  * cancellation is taken back and turned into a {@link TimeoutError}.
  */
 import type { TimerHandle } from "./clock/clock.js";
-import { CancelledError, describe, ExceptionGroup, InvalidStateError, TimeoutError } from "./errors.js";
 import { getRunningLoop } from "./core/loop.js";
-import { checkSeconds } from "./sleep.js";
 import { currentTask, type Task } from "./core/task.js";
+import { CancelledError, describe, ExceptionGroup, InvalidStateError, TimeoutError } from "./errors.js";
+import { checkSeconds } from "./sleep.js";
 
 /** Where a {@link Timeout} is in its life (asyncio's `_State` values, used in messages too). */
 type TimeoutState = "created" | "active" | "expiring" | "expired" | "finished";
@@ -191,16 +191,10 @@ export class Timeout {
   /** asyncio's `__aexit__`: throws the TimeoutError that replaces `error`, or returns. */
   private exit(threw: boolean, error: unknown): void {
     const task = this.task as Task;
-    // asyncio fires every timer due at the same loop time before any task resumes; a virtual
-    // clock that fires one timer per idle point may leave ours due but not yet fired while the
-    // block leaves with an error (say the cancellation of an outer timeout due at the same
-    // instant). It would have cancelled the task, and the uncancel() below would have taken that
-    // request back. A block that completes in that tie simply wins it.
-    const dueNotFired = threw && this.state === "active" && this.timer !== null && this.isDueOnVirtualClock(this.timer);
     this.cancelPending();
-    if (this.state === "expiring" || dueNotFired) {
+    if (this.state === "expiring") {
       this.state = "expired";
-      const remaining = dueNotFired ? task.cancelling() : task.uncancel();
+      const remaining = task.uncancel();
       if (remaining <= this.cancellingAtEntry && threw) {
         if (error instanceof CancelledError) {
           throw new TimeoutError(this.expiryMessage(), { cause: error });
@@ -210,11 +204,6 @@ export class Timeout {
     } else if (this.state === "active") {
       this.state = "finished";
     }
-  }
-
-  private isDueOnVirtualClock(timer: TimerHandle): boolean {
-    const clock = (this.task as Task).loop.clock;
-    return clock.kind === "virtual" && timer.pending && timer.when <= clock.now();
   }
 
   private expiryMessage(): string {

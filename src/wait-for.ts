@@ -2,10 +2,11 @@
  * `waitFor`: wait for one awaitable with a timeout (asyncio 3.12's `wait_for`, built on
  * {@link timeout}).
  */
-import { CancelledError, TimeoutError } from "./errors.js";
+
 import { Future } from "./core/future.js";
-import { type Awaitable, isAwaitable, toFuture } from "./internal/ensure-future.js";
 import { getRunningLoop } from "./core/loop.js";
+import { CancelledError, TimeoutError } from "./errors.js";
+import { type Awaitable, isAwaitable, toFuture } from "./internal/ensure-future.js";
 import { checkSeconds } from "./sleep.js";
 import { timeout } from "./timeout.js";
 

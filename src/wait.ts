@@ -3,11 +3,11 @@
  * collecting their results or raising their errors (asyncio's `wait` and `as_completed`).
  */
 import type { TimerHandle } from "./clock/clock.js";
-import { describe, TimeoutError } from "./errors.js";
 import { Future, PENDING, REJECTED } from "./core/future.js";
+import { getRunningLoop, type Loop } from "./core/loop.js";
+import { describe, TimeoutError } from "./errors.js";
 import { type Awaitable, isAwaitable, toFuture } from "./internal/ensure-future.js";
 import { isThenable } from "./internal/thenable.js";
-import { getRunningLoop, type Loop } from "./core/loop.js";
 import { checkSeconds } from "./sleep.js";
 
 /**

@@ -153,11 +153,18 @@ async function runQueueProgram(program: QueueProgram): Promise<QueueOutcome> {
             let item: number;
             try {
               if (c.mode === "get") item = await q.get();
-              // The get runs in a sub-task that cancelling this consumer cancels too; the item
-              // comes back as the sub-task's result, which a cancellation arriving after the get
-              // returned must not discard.
+              // The get runs in a sub-task that cancelling this consumer cancels too. A
+              // cancellation arriving after the sub-task finished but before this task resumed
+              // is delivered here (asyncio's must-cancel), so the item is then the sub-task's
+              // result: a consumer that must lose nothing takes it from there.
               else if (c.mode === "subtask") {
-                item = await createTask(() => q.get());
+                const sub = createTask(() => q.get());
+                try {
+                  item = await sub;
+                } catch (e) {
+                  if (isCancelled(e) && sub.done() && !sub.cancelled()) received.push(sub.result());
+                  throw e;
+                }
               } else if (c.mode === "waitFor") item = await waitFor(() => q.get(), c.limit);
               else if (c.mode === "timeout") item = await timeout(c.limit, () => q.get());
               else item = q.getNowait();

@@ -669,7 +669,7 @@ describe("TaskGroup (spec §6)", () => {
   it("TG-26 child error and external cancel together: the error wins and the cancel survives", async () => {
     // Upstream's child awaits sleep(0) between signalling and failing, and asyncio's pass counting
     // makes it fail after the outer cancel but before the group reacts. Here the child waits for
-    // an explicit go, given right after the cancel: the same collision, without counting passes.
+    // an explicit go, given right before the cancel: the same collision, without counting passes.
     await run(async () => {
       const started = new Future<void>();
       const go = new Future<void>();
@@ -698,8 +698,10 @@ describe("TaskGroup (spec §6)", () => {
       const t = createTask(inner);
       await started;
       expect(t.cancelling()).toBe(0);
-      t.cancel();
+      // The child's wake-up is queued before the cancellation's, so it fails first (asyncio's
+      // wake-ups run in the order they were scheduled).
       go.setResult();
+      t.cancel();
       expect(t.cancelling()).toBe(1);
       expect(await thrown(() => t)).toBeInstanceOf(CancelledError);
       expect(t.cancelled()).toBe(true);

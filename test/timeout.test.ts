@@ -563,13 +563,15 @@ describe("timeout: beyond the spec", () => {
     );
   });
 
-  it("on the virtual clock, a block completing at the instant of its deadline wins the tie", async () => {
+  it("a block whose result arrives at the instant of its deadline times out, as asyncio's _run_once fires both timers in one pass", async () => {
     await run(async () => {
       const done = sleep(1, "done"); // its timer comes before the timeout's
       const cm = new Timeout(time() + 1);
-      // Whether the clock fires both timers at that instant or one per idle point, the result
-      // the block already had is returned, not replaced by a TimeoutError.
-      expect(await cm.run(() => done)).toBe("done");
+      // Both timers fire in one pass: the sleep completes, then the timeout cancels the task
+      // before it resumes, so its resumption throws (asyncio's must-cancel) and becomes the
+      // TimeoutError. The sleep's own result is still there.
+      expect(await thrown(() => cm.run(() => done))).toBeInstanceOf(TimeoutError);
+      expect(done.result()).toBe("done");
       expect(time()).toBe(1);
       expect(currentTask()?.cancelling()).toBe(0);
       expect(await sleep(1, "no cancellation left behind")).toBe("no cancellation left behind");

@@ -4,7 +4,6 @@ import { FINISHED, TimerEntry, TimerHeap } from "./heap.js";
 
 const MAX_NATIVE_DELAY_MS = 2 ** 31 - 1;
 /** Idle points queued at once when several timers are due together. */
-const IDLE_BATCH = 32;
 
 /** Where the real clock reports an error a timer callback threw (the loop, once `run` attaches it). */
 interface ErrorReporter {
@@ -37,7 +36,6 @@ export class RealClock implements Clock {
   private armedFor = Number.POSITIVE_INFINITY;
   private reporter: ErrorReporter | undefined = undefined;
   /** `setImmediate` idle points queued; each fires at most one due timer. */
-  private immediates = 0;
 
   now(): number {
     return performance.now() / 1000;
@@ -99,27 +97,21 @@ export class RealClock implements Clock {
   });
 
   /** An idle point between two due timers: a `setImmediate` runs once microtasks have drained. */
-  private readonly fireAfterIdle = AsyncResource.bind((): void => {
-    this.immediates--;
-    this.fireDue();
-  });
-
   /**
-   * Fires the earliest timer if it is due, then lets the task it woke run until it waits again
-   * (microtasks drain) before the next due timer fires: asyncio runs each woken task's step to its
-   * next await before the next one, and a `setImmediate` between timers gives the same order
-   * (the seed's "One elapsed, One running, Two elapsed" when both are due in the same millisecond).
+   * Fires every timer due now, in deadline-then-scheduling order, in one pass (asyncio's
+   * `_run_once`). A timer a callback schedules for now fires on the next pass.
    */
   private fireDue(): void {
-    const next = this.heap.peek();
-    if (next === undefined || next.when > this.now()) {
-      this.rearm();
-      return;
-    }
-    this.heap.pop();
-    next.state = FINISHED;
+    const now = this.now();
+    const heap = this.heap;
     try {
-      this.call(next);
+      for (;;) {
+        const next = heap.peek();
+        if (next === undefined || next.when > now) break;
+        heap.pop();
+        next.state = FINISHED;
+        this.call(next);
+      }
     } finally {
       this.rearm();
     }
@@ -127,19 +119,8 @@ export class RealClock implements Clock {
 
   private rearm(): void {
     const next = this.heap.peek();
-    if (next !== undefined && next.when <= this.now()) {
-      // More are due: queue idle points in batches (one setImmediate each, cheap), so a burst of
-      // timers due together does not pay a native timer each.
-      if (this.immediates === 0) {
-        this.immediates = IDLE_BATCH;
-        for (let i = 0; i < IDLE_BATCH; i++) setImmediate(this.fireAfterIdle);
-      }
-      return;
-    }
-    if (this.immediates === 0) {
-      if (next === undefined) this.disarm();
-      else if (next.when < this.armedFor) this.arm();
-    }
+    if (next === undefined) this.disarm();
+    else if (next.when < this.armedFor) this.arm();
   }
 
   private call(entry: TimerEntry): void {

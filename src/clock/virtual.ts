@@ -39,6 +39,8 @@ export interface VirtualClockHost {
   reportError(context: { message: string; error: unknown }): void;
   /** Runs a timer callback as part of the loop (so `getRunningLoop()` in it finds the loop). */
   runTimer<A>(callback: (arg: A) => void, arg: A): void;
+  /** True while the loop has work it has not run (time must not move then). */
+  busy(): boolean;
 }
 
 /** A deadlock report: every live task, what it waits on, and the virtual time. @internal */
@@ -248,6 +250,12 @@ export class VirtualClock implements Clock {
   private readonly probe = (): void => {
     this.probes--;
     if (this.closed) return;
+    if (this.host?.busy()) {
+      // Tasks are runnable (the loop let the host poll I/O in between): not idle yet.
+      this.probes++;
+      setImmediate(this.probe);
+      return;
+    }
     const next = this.peekNext();
     if (next === undefined) {
       if (this.probes === 0) this.idleWithoutTimers();
@@ -368,31 +376,33 @@ export class VirtualClock implements Clock {
   }
 
   /** Fires the next timer, moving time to its deadline. */
+  /**
+   * Jumps to the next deadline and fires every timer due then, in deadline-then-scheduling order
+   * (or drawn order under schedule fuzzing), in one pass: asyncio's `_run_once`. A timer that an
+   * earlier one cancels does not fire; one scheduled for the same instant fires next pass.
+   */
   private fireNext(): void {
-    let entry: TimerEntry;
     const random = this.host?.shuffle ?? null;
-    if (this.dueLeft > 0 || random !== null) {
-      entry = this.takeDrawn(random);
-    } else {
-      entry = this.heap.pop() as TimerEntry;
-      entry.state = FINISHED;
-    }
+    const first = this.takeDrawn(random);
     const from = this.current;
     const trace = this.host?.trace ?? null;
     // Every task waits (the program is idle): the trace shows it, then the jump.
     if (trace !== null) trace.event({ type: "loop-idle", time: from });
-    if (entry.when > from) {
-      this.current = entry.when;
-      if (trace !== null) trace.event({ type: "clock-jump", time: entry.when, from });
+    if (first.when > from) {
+      this.current = first.when;
+      if (trace !== null) trace.event({ type: "clock-jump", time: first.when, from });
     }
-    this.call(entry);
+    this.call(first);
+    while (this.dueLeft > 0) {
+      const entry = this.peekNext();
+      if (entry === undefined || entry.state !== DUE) break;
+      this.dueNext++;
+      this.dueLeft--;
+      entry.state = FINISHED;
+      this.call(entry);
+    }
   }
 
-  /**
-   * Schedule fuzzing: takes the next timer of the batch due at the earliest instant, drawing a
-   * new batch in a random order when the last one is used up. Timers due at the same instant are
-   * equally ready; which one fires first is the seed's choice.
-   */
   private takeDrawn(random: (() => number) | null): TimerEntry {
     if (this.dueLeft === 0) {
       const heap = this.heap;

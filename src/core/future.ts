@@ -1,6 +1,16 @@
 /**
  * `Future<T>`: a result that will exist later, with asyncio's synchronous inspection
  * (`done()`, `result()`, `exception()`, `cancelled()`) and done callbacks. Awaitable.
+ *
+ * The await protocol (see docs/architecture.md):
+ * - `then()` called by a task on a pending future records a {@link Reaction} and marks the task
+ *   suspended on the future (asyncio's `_fut_waiter`). That ends the task's step.
+ * - When the future completes, each task reaction is resumed through the loop's ready queue
+ *   (asyncio's `__wakeup` via `call_soon`), never synchronously. At that moment, if the task was
+ *   cancelled after the future completed, the task receives `CancelledError` instead of the
+ *   result (asyncio's `_must_cancel`): no cancellation is lost.
+ * - Internal listeners (`_onDone`) and cancellation propagation run on a trampoline, so a chain
+ *   of 100,000 futures completes or cancels without deep recursion.
  */
 import { CancelledError, InvalidStateError } from "../errors.js";
 import { getRunningLoop, type Loop, taskContext } from "./loop.js";
@@ -20,6 +30,7 @@ export const CANCELLED = 3;
  */
 export interface Awaiter {
   readonly id: number;
+  readonly loop: Loop;
   _state: number;
   _futWaiter: Future<unknown> | null;
   _mustCancel: boolean;
@@ -37,9 +48,147 @@ function isAwaiter(value: unknown): value is Awaiter {
   return typeof value === "object" && value !== null && "_futWaiter" in value;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The trampoline: listeners and cancellations that would recurse run in a flat loop instead.
+
+const deferred: unknown[] = [];
+let trampolining = false;
+
+/**
+ * Runs `fn(arg)` now if nothing else runs on the trampoline, else after the current item (in FIFO
+ * order, before the outermost call returns). Errors are reported, never swallowed silently.
+ * @internal
+ */
+export function trampoline<A>(fn: (arg: A) => void, arg: A, loop: Loop): void {
+  deferred.push(fn, arg, loop);
+  if (trampolining) return;
+  trampolining = true;
+  try {
+    let i = 0;
+    while (i < deferred.length) {
+      const f = deferred[i] as (arg: unknown) => void;
+      const a = deferred[i + 1];
+      const l = deferred[i + 2] as Loop;
+      i += 3;
+      try {
+        f(a);
+      } catch (error) {
+        l.reportError({ message: "Exception in a done callback", error });
+      }
+      if (i > 3072) {
+        deferred.splice(0, i);
+        i = 0;
+      }
+    }
+  } finally {
+    deferred.length = 0;
+    trampolining = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reactions: one per then() or join while the future is pending.
+
+let capturing: Reaction | null = null;
+function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  const r = capturing as Reaction;
+  r.resolve = resolve;
+  r.reject = reject;
+}
+
+/**
+ * One consumer of a pending future: a `then()` (with the promise it returned) or a task joining
+ * the future its function returned. @internal
+ */
+export class Reaction {
+  resolve: ((value: unknown) => void) | null = null;
+  reject: ((error: unknown) => void) | null = null;
+  next: Reaction | null = null;
+  constructor(
+    readonly future: Future<unknown>,
+    readonly task: Awaiter | null,
+    readonly onFulfilled: ((value: never) => unknown) | null | undefined,
+    readonly onRejected: ((error: unknown) => unknown) | null | undefined,
+  ) {}
+}
+
+function settleReaction(r: Reaction, fulfilled: boolean, value: unknown): void {
+  const callback = fulfilled ? r.onFulfilled : r.onRejected;
+  const resolve = r.resolve;
+  if (typeof callback !== "function") {
+    if (resolve === null) return;
+    if (fulfilled) resolve(value);
+    else (r.reject as (e: unknown) => void)(value);
+    return;
+  }
+  if (resolve === null) {
+    // A join: the callback is the library's own.
+    (callback as unknown as (v: unknown, task: Awaiter | null) => void)(value, r.task);
+    return;
+  }
+  try {
+    const task = r.task;
+    const out =
+      task === null
+        ? (callback as (v: unknown) => unknown)(value)
+        : taskContext.run(task as never, callback as (v: unknown) => unknown, value);
+    resolve(out);
+  } catch (error) {
+    (r.reject as (e: unknown) => void)(error);
+  }
+}
+
+/**
+ * Resumes a reaction: the task that awaited the future continues (one step, which the loop lets
+ * run until the task suspends again). Runs from the ready queue. @internal
+ */
+export function resumeReaction(r: Reaction): void {
+  const future = r.future;
+  const task = r.task;
+  if (task !== null) {
+    if (task._futWaiter === future) task._futWaiter = null;
+    const loop = future._loop;
+    const trace = loop.trace;
+    if (trace !== null) {
+      trace.event({ type: "task-resumed", time: loop.time(), task: task.id, by: future._wokenBy });
+    }
+    if (task._state === PENDING) {
+      loop._beginStep(task);
+      if (task._mustCancel) {
+        // Cancelled after the future completed, before the task resumed: this await throws.
+        task._mustCancel = false;
+        settleReaction(r, false, new CancelledError(task._cancelMessage));
+        return;
+      }
+    }
+  }
+  const state = future._state;
+  if (state === FULFILLED) settleReaction(r, true, future._value);
+  else if (state === REJECTED) settleReaction(r, false, future._error);
+  else settleReaction(r, false, future._cancelledError());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failures nobody retrieved: kept as small records, reported when the future is collected
+// (asyncio reports in `__del__`) or when the loop closes.
+
+/** @internal */
+export interface FailureRecord {
+  readonly error: unknown;
+  readonly loop: Loop;
+  /** The task, held weakly: a record must not keep its future alive. */
+  readonly task: WeakRef<object> | null;
+  readonly description: string;
+}
+
+const collected = new FinalizationRegistry<FailureRecord>((record) => {
+  record.loop._reportFailure(record);
+});
+
 /**
  * A placeholder for a result that arrives later (asyncio's `Future`). Await it, or inspect it
- * synchronously. Tasks are futures too.
+ * synchronously. Tasks are futures too, and so is every awaitress operation that can wait (a
+ * sleep, a queue get, a lock acquire): cancelling one withdraws the operation.
  *
  * Cancelling a future that a task awaits makes that await throw {@link CancelledError}; cancelling
  * a task that awaits a future cancels the future (asyncio's rule).
@@ -60,21 +209,40 @@ export class Future<T = unknown> implements PromiseLike<T> {
   _error: unknown = undefined;
   /** @internal */
   _cancelMessage: unknown = undefined;
-  /** @internal whether someone looked at the error (asyncio's `__log_traceback` inverse) */
-  _retrieved = false;
-  /** @internal the task suspended on this future, if any */
-  _awaiter: Awaiter | null = null;
   /** @internal what waiting on this future means, for traces and hang reports */
   _label: string | undefined = undefined;
+  /**
+   * @internal The result is something taken (an item, a lock, a permit): a cancellation that
+   * comes after it was taken never discards it.
+   */
+  _keepsResult = false;
+  /** @internal id of the task that completed the future (traces); -1: not recorded */
+  _wokenBy: number | null = null;
+  private seen = false;
+  private failure: FailureRecord | null = null;
+  private reactions: Reaction | null = null;
+  private lastReaction: Reaction | null = null;
   private listener: Listener | undefined = undefined;
   private listeners: Listener[] | undefined = undefined;
   private userCallbacks: Array<(future: never) => void> | undefined = undefined;
-  private promise: Promise<T> | undefined = undefined;
-  private resolvePromise: ((value: never) => void) | undefined = undefined;
-  private rejectPromise: ((error: unknown) => void) | undefined = undefined;
+  private settled: Promise<T> | undefined = undefined;
 
   constructor(loop?: Loop) {
     this._loop = loop ?? getRunningLoop();
+  }
+
+  /** @internal whether someone looked at the error (asyncio's `__log_traceback` inverse) */
+  get _retrieved(): boolean {
+    return this.seen;
+  }
+
+  set _retrieved(value: boolean) {
+    this.seen = value;
+    if (value && this.failure !== null) {
+      this._loop._forgetFailure(this.failure);
+      collected.unregister(this);
+      this.failure = null;
+    }
   }
 
   /** True once the future has a result, an error, or was cancelled. */
@@ -148,10 +316,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /**
    * Cancels the future: it becomes done and awaiting it throws {@link CancelledError} carrying
-   * `message`. Returns `false` if it was already done.
+   * `message`. Returns `false` if it was already done (and then marks its error retrieved, as
+   * asyncio's `cancel()` clears `_log_traceback`).
    */
   cancel(message?: unknown): boolean {
-    if (this._state !== PENDING) return false;
+    if (this._state !== PENDING) {
+      this._retrieved = true;
+      return false;
+    }
     this._cancelMessage = message;
     this._state = CANCELLED;
     this._finish();
@@ -189,24 +361,38 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    const task = taskContext.getStore();
-    if (isAwaiter(task) && task._state === PENDING) {
-      if ((task as unknown) === this) {
-        return Promise.reject(
-          new InvalidStateError(`${this.describeSelf()} cannot await itself: it would wait forever`),
-        ).then(onFulfilled, onRejected);
-      }
-      if (this._state !== PENDING && task._mustCancel) {
-        // Cancelled between the `await` and this call, while the future completed: asyncio's task
-        // was already suspended and its next step throws, so this await is the checkpoint.
+    const store = taskContext.getStore();
+    const task = isAwaiter(store) && store._state === PENDING ? store : null;
+    this._retrieved = true;
+    if (task !== null && (task as unknown) === this) {
+      return Promise.reject(
+        new InvalidStateError(`${this.describeSelf()} cannot await itself: it would wait forever`),
+      ).then(onFulfilled, onRejected);
+    }
+    if (this._state !== PENDING) {
+      if (task?._mustCancel && !this._keepsResult) {
+        // `await` calls then() one job late: the future may have completed in between, while
+        // the task was cancelled. asyncio's task was suspended on it then, and its next step
+        // throws: this await is the checkpoint.
         task._mustCancel = false;
-        this._retrieved = true;
         return Promise.reject(new CancelledError(task._cancelMessage)).then(onFulfilled, onRejected);
       }
-      this._suspend(task);
+      // Done already: the step goes on. The result of an operation that took something (an
+      // item, the lock) is never thrown away; the cancellation lands at the next suspension.
+      return this._settledPromise().then(onFulfilled, onRejected);
     }
-    this._retrieved = true;
-    return this._promise().then(onFulfilled, onRejected);
+    const r = new Reaction(
+      this as Future<unknown>,
+      task,
+      onFulfilled as ((value: never) => unknown) | null | undefined,
+      onRejected,
+    );
+    capturing = r;
+    const promise = new Promise<R1 | R2>(capture as (resolve: (value: R1 | R2) => void) => void);
+    capturing = null;
+    this.addReaction(r);
+    if (task !== null) this._suspend(task);
+    return promise;
   }
 
   /** Same as `then(undefined, onRejected)`. */
@@ -223,18 +409,55 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return "Future";
   }
 
+  /**
+   * @internal `task` joins this future: `onFulfilled(value, task)` / `onRejected(error, task)`
+   * run when the task is resumed, as an await would (with the same must-cancel check).
+   */
+  _join(
+    task: Awaiter,
+    onFulfilled: (value: never, task: Awaiter) => void,
+    onRejected: (error: unknown, task: Awaiter) => void,
+  ): void {
+    this._retrieved = true;
+    const r = new Reaction(
+      this as Future<unknown>,
+      task,
+      onFulfilled as (value: never) => unknown,
+      onRejected as (error: unknown) => unknown,
+    );
+    if (this._state !== PENDING) {
+      this._loop.callSoon(resumeReaction, r);
+      return;
+    }
+    this.addReaction(r);
+    this._suspend(task);
+  }
+
+  private addReaction(r: Reaction): void {
+    if (this.lastReaction === null) this.reactions = r;
+    else this.lastReaction.next = r;
+    this.lastReaction = r;
+  }
+
+  /** @internal The first task suspended on this future through a reaction, if any. */
+  _awaitingTask(): Awaiter | null {
+    for (let r = this.reactions; r !== null; r = r.next) if (r.task !== null) return r.task;
+    return null;
+  }
+
   /** @internal The task `task` now waits on this future (asyncio's `_fut_waiter`). */
   _suspend(task: Awaiter): void {
-    if (this._state !== PENDING) return;
     task._futWaiter = this as Future<unknown>;
-    this._awaiter = task;
+    const loop = this._loop;
     // Deadlock reports say how long each task has waited; on the virtual clock that is a field read.
-    const clock = this._loop.clock;
+    const clock = loop.clock;
     if (clock.kind === "virtual") task._waitingSince = clock.now();
-    const trace = this._loop.trace;
+    const trace = loop.trace;
     if (trace !== null) {
-      trace.event({ type: "task-suspended", time: this._loop.time(), task: task.id, on: this._waitLabel() });
+      trace.event({ type: "task-suspended", time: loop.time(), task: task.id, on: this._waitLabel() });
     }
+    // The task's step ends here: the loop may run the next ready callback.
+    task.loop._endStep(task);
     // A cancellation requested while the task ran is delivered at this await (the checkpoint).
     if (task._mustCancel && this.cancel(task._cancelMessage)) task._mustCancel = false;
   }
@@ -244,11 +467,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this._label ?? "future";
   }
 
-  /** @internal Runs `listener(this)` synchronously when done (right away if already done). */
+  /**
+   * @internal Runs `listener(this)` when done (right away if already done), on the trampoline:
+   * synchronously, but never nested inside another listener.
+   */
   _onDone(listener: (future: this) => void): void {
     const l = listener as unknown as Listener;
     if (this._state !== PENDING) {
-      l(this as unknown as Future<never>);
+      trampoline(l, this as unknown as Future<never>, this._loop);
       return;
     }
     if (this.listener === undefined) this.listener = l;
@@ -280,9 +506,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
   _reject(error: unknown): void {
     this._error = error;
     this._state = REJECTED;
-    // Reported through the loop's exception handler at close if nobody ever looks at it.
-    if (!this._retrieved) this._loop.failures.add(this);
+    if (!this.seen) this._recordFailure(error);
     this._finish();
+  }
+
+  /** @internal */
+  _recordFailure(error: unknown): void {
+    const task = (this as { readonly parentId?: unknown }).parentId !== undefined ? new WeakRef(this) : null;
+    const record: FailureRecord = { error, loop: this._loop, task, description: this.describeSelf() };
+    this.failure = record;
+    this._loop._keepFailure(record);
+    collected.register(this, record, this);
   }
 
   /** @internal The CancelledError this future throws; the same object every time. */
@@ -291,69 +525,54 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this._error as CancelledError;
   }
 
-  /** @internal The promise awaiting code chains on; created only when someone awaits. */
-  _promise(): Promise<T> {
-    if (this.promise !== undefined) return this.promise;
-    switch (this._state) {
-      case FULFILLED:
-        this.promise = Promise.resolve(this._value as T);
-        break;
-      case REJECTED:
-        this.promise = Promise.reject(this._error);
-        break;
-      case CANCELLED:
-        this.promise = Promise.reject(this._cancelledError());
-        break;
-      default:
-        this.promise = new Promise<T>((resolve, reject) => {
-          this.resolvePromise = resolve as (value: never) => void;
-          this.rejectPromise = reject;
-        });
-    }
-    return this.promise;
+  private _settledPromise(): Promise<T> {
+    if (this.settled !== undefined) return this.settled;
+    let p: Promise<T>;
+    if (this._state === FULFILLED) p = Promise.resolve(this._value as T);
+    else if (this._state === REJECTED) p = Promise.reject(this._error);
+    else p = Promise.reject(this._cancelledError());
+    this.settled = p;
+    return p;
   }
 
-  /** @internal Wakes everything waiting on this future, once it is done. */
-  _finish(): void {
-    const awaiter = this._awaiter;
-    if (awaiter !== null) {
-      this._awaiter = null;
-      if (awaiter._futWaiter === (this as Future<unknown>)) awaiter._futWaiter = null;
-      const trace = this._loop.trace;
-      if (trace !== null) {
-        const by = taskContext.getStore() as Awaiter | undefined;
-        trace.event({ type: "task-resumed", time: this._loop.time(), task: awaiter.id, by: by?.id ?? null });
-      }
+  /**
+   * @internal Wakes everything waiting on this future, once it is done. With `inline`, the first
+   * task reaction resumes now (the caller runs in the ready queue, and it is that task's turn).
+   */
+  _finish(inline = false): void {
+    const loop = this._loop;
+    if (loop.trace !== null) {
+      const by = taskContext.getStore() as Awaiter | undefined;
+      this._wokenBy = by?.id ?? null;
     }
-    if (this.resolvePromise !== undefined) {
-      if (this._state === FULFILLED) (this.resolvePromise as (value: T) => void)(this._value as T);
-      else if (this._state === REJECTED) (this.rejectPromise as (e: unknown) => void)(this._error);
-      else (this.rejectPromise as (e: unknown) => void)(this._cancelledError());
-      this.resolvePromise = undefined;
-      this.rejectPromise = undefined;
+    let r = this.reactions;
+    this.reactions = null;
+    this.lastReaction = null;
+    while (r !== null) {
+      const next = r.next;
+      r.next = null;
+      if (inline && r.task !== null) {
+        inline = false;
+        resumeReaction(r);
+      } else {
+        loop.callSoon(resumeReaction, r);
+      }
+      r = next;
     }
     const listener = this.listener;
     if (listener !== undefined) {
       this.listener = undefined;
-      this.callListener(listener);
+      trampoline(listener, this as unknown as Future<never>, loop);
       const listeners = this.listeners;
       if (listeners !== undefined) {
         this.listeners = undefined;
-        for (const l of listeners) this.callListener(l);
+        for (const l of listeners) trampoline(l, this as unknown as Future<never>, loop);
       }
     }
     const callbacks = this.userCallbacks;
     if (callbacks !== undefined) {
       this.userCallbacks = undefined;
-      for (const c of callbacks) this._loop.callSoon(c as (future: this) => void, this);
-    }
-  }
-
-  private callListener(listener: Listener): void {
-    try {
-      listener(this as unknown as Future<never>);
-    } catch (error) {
-      this._loop.reportError({ message: "Exception in a done callback", error });
+      for (const c of callbacks) loop.callSoon(c as (future: this) => void, this);
     }
   }
 

@@ -9,6 +9,7 @@ import { shuffleRange } from "../internal/prng.js";
 import { RingBuffer } from "../internal/ring-buffer.js";
 import { type RegistryNode, TaskRegistry } from "../internal/task-registry.js";
 import type { TraceSink } from "../trace/sink.js";
+import type { FailureRecord } from "./future.js";
 
 /** What the loop knows of a task; the full class lives in task.ts. */
 export interface LoopTask extends RegistryNode {
@@ -54,6 +55,12 @@ export interface LoopOptions {
 }
 
 type Callback = (arg: unknown) => void;
+
+/**
+ * How long (ms) the loop runs callbacks on microtasks before it lets the host's event loop poll
+ * timers and I/O.
+ */
+const SLICE_MS = 4;
 
 /**
  * Watches the synchronous steps of tasks (debug mode, and traces that ask for steps): `created`
@@ -106,8 +113,22 @@ export class Loop {
   private readonly ready = new RingBuffer<unknown>(64);
   private drainScheduled = false;
   private closedFlag = false;
-  /** Futures and tasks that failed while nobody was looking; checked when the loop closes. */
-  readonly failures = new Set<{ _retrieved: boolean }>();
+  /**
+   * Failures nobody has retrieved yet (small records, not the futures): reported when their
+   * future is collected or when the loop closes. A retrieved failure leaves at once, so a
+   * long-running program that handles its errors holds none.
+   */
+  readonly failures = new Set<FailureRecord>();
+  /** The task whose step runs now: the loop waits for it to suspend before the next callback. */
+  private stepping: object | null = null;
+  /** Counts steps, so the watchdog can tell a step that never signalled its end. */
+  private stepCount = 0;
+  private paused = false;
+  private watchdogArmed = false;
+  private watchdogStep = -1;
+  /** Real time (ms) at which the current run of microtask passes began; -1 outside one. */
+  private sliceStart = -1;
+  private sliceEndArmed = false;
   /**
    * Schedule fuzzing (`run(main, { shuffle: seed })`): a seeded random source in [0, 1) that
    * permutes callbacks that are equally ready; `null` for the documented FIFO order.
@@ -142,9 +163,78 @@ export class Loop {
     this.ready.push(arg);
     if (!this.drainScheduled) {
       this.drainScheduled = true;
-      // The pass runs outside any task's context, whoever queued the first callback.
-      taskContext.exit(queueMicrotask, this.drain);
+      this.scheduleDrain();
     }
+  }
+
+  /**
+   * True while the loop has work it has not run: ready callbacks, or a task step in progress.
+   * The virtual clock moves time only when this is false. @internal
+   */
+  busy(): boolean {
+    return this.drainScheduled;
+  }
+
+  /**
+   * Queues the next drain: on a microtask for speed, but on a macrotask (`setImmediate`) once
+   * the loop has run for {@link SLICE_MS} without the host's event loop getting a turn, so
+   * timers and I/O are polled as asyncio polls them on every iteration.
+   */
+  private scheduleDrain(): void {
+    if (this.sliceStart >= 0 && performance.now() - this.sliceStart > SLICE_MS) {
+      this.sliceStart = -1;
+      taskContext.exit(setImmediate, this.drain);
+      return;
+    }
+    taskContext.exit(queueMicrotask, this.drain);
+  }
+
+  private readonly endSlice = (): void => {
+    this.sliceEndArmed = false;
+    this.sliceStart = -1;
+  };
+
+  /** @internal `task` starts a step (it is resumed, or runs its first step). */
+  _beginStep(task: object): void {
+    this.stepping = task;
+    this.stepCount++;
+  }
+
+  /**
+   * @internal `task` suspended or finished: its step is over, and the loop runs the next ready
+   * callback.
+   */
+  _endStep(task: object): void {
+    if (this.stepping !== task) return;
+    this.stepping = null;
+    if (this.paused) {
+      this.paused = false;
+      this.scheduleDrain();
+    }
+  }
+
+  /**
+   * A task step that awaits something the library cannot see (a foreign promise) never signals
+   * its end; once the microtask queue is empty (a macrotask runs), it is over.
+   */
+  private readonly watchdog = (): void => {
+    this.watchdogArmed = false;
+    if (!this.paused) return;
+    if (this.watchdogStep !== this.stepCount) {
+      // Another step began since the watchdog was armed: give that one its own macrotask turn.
+      this.armWatchdog();
+      return;
+    }
+    this.stepping = null;
+    this.paused = false;
+    this.drain();
+  };
+
+  private armWatchdog(): void {
+    this.watchdogStep = this.stepCount;
+    if (this.watchdogArmed) return;
+    this.watchdogArmed = true;
+    taskContext.exit(setImmediate, this.watchdog);
   }
 
   /** Runs `callback(arg)` once the clock reaches `when` (seconds). */
@@ -189,38 +279,22 @@ export class Loop {
     this.clock.close();
   }
 
-  /** Runs the `n / 2` callbacks of this pass in an order drawn from `random`; returns 0. */
-  private runShuffledPass(n: number, random: () => number): number {
-    const ready = this.ready;
-    const count = n >> 1;
-    const order: number[] = new Array(count);
-    const callbacks: Callback[] = new Array(count);
-    const args: unknown[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      order[i] = i;
-      callbacks[i] = ready.shift() as Callback;
-      args[i] = ready.shift();
-    }
-    shuffleRange(order, 0, count, random);
-    for (const i of order) {
-      try {
-        (callbacks[i] as Callback)(args[i]);
-      } catch (error) {
-        this.reportError({ message: "Exception in callback", error });
-      }
-    }
-    return 0;
-  }
-
   private readonly drain = (): void => {
+    if (this.paused) return;
     const previous = activeLoop;
     activeLoop = this;
     const ready = this.ready;
     this.passes++;
+    if (this.sliceStart < 0) this.sliceStart = performance.now();
+    if (!this.sliceEndArmed) {
+      this.sliceEndArmed = true;
+      taskContext.exit(setImmediate, this.endSlice);
+    }
     try {
       // One pass: the callbacks queued before it started. Callbacks they queue run next pass.
+      // A callback that resumes a task pauses the pass until that task's step ends.
       let n = ready.length;
-      if (this.shuffle !== null) n = this.runShuffledPass(n, this.shuffle);
+      if (this.shuffle !== null && this.stepping === null) n = this.shuffleFront(n, this.shuffle);
       while (n > 0) {
         const callback = ready.shift() as Callback;
         const arg = ready.shift();
@@ -230,16 +304,78 @@ export class Loop {
         } catch (error) {
           this.reportError({ message: "Exception in callback", error });
         }
+        if (this.stepping !== null) {
+          this.paused = true;
+          break;
+        }
       }
     } finally {
       activeLoop = previous;
-      if (ready.length > 0) {
-        taskContext.exit(queueMicrotask, this.drain);
+      if (this.paused) {
+        this.armWatchdog();
+      } else if (ready.length > 0) {
+        this.scheduleDrain();
       } else {
         this.drainScheduled = false;
       }
     }
   };
+
+  /** Permutes the first `n / 2` callbacks of the ready queue (schedule fuzzing); returns `n`. */
+  private shuffleFront(n: number, random: () => number): number {
+    const ready = this.ready;
+    const count = n >> 1;
+    if (count < 2) return n;
+    const callbacks: unknown[] = new Array(count);
+    const args: unknown[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      callbacks[i] = ready.shift();
+      args[i] = ready.shift();
+    }
+    const order: number[] = new Array(count);
+    for (let i = 0; i < count; i++) order[i] = i;
+    shuffleRange(order, 0, count, random);
+    const rest: unknown[] = [];
+    while (ready.length > 0) rest.push(ready.shift());
+    for (const i of order) {
+      ready.push(callbacks[i]);
+      ready.push(args[i]);
+    }
+    for (const x of rest) ready.push(x);
+    return n;
+  }
+
+  /** @internal A failure nobody has retrieved yet. */
+  _keepFailure(record: FailureRecord): void {
+    this.failures.add(record);
+  }
+
+  /** @internal The failure was retrieved after all. */
+  _forgetFailure(record: FailureRecord): void {
+    this.failures.delete(record);
+  }
+
+  /** @internal Reports a never-retrieved failure (its future was collected, or the loop closes). */
+  _reportFailure(record: FailureRecord): void {
+    if (!this.failures.delete(record)) return;
+    const task = record.task?.deref() as LoopTask | undefined;
+    this.reportError({
+      message: task !== undefined ? "Task exception was never retrieved" : "Future exception was never retrieved",
+      error: record.error,
+      ...(task !== undefined ? { task } : {}),
+    });
+  }
+
+  /** @internal Reports every failure still unretrieved (the loop closes). */
+  _reportFailures(except?: object): void {
+    for (const record of [...this.failures]) {
+      if (except !== undefined && record.task?.deref() === except) {
+        this.failures.delete(record);
+        continue;
+      }
+      this._reportFailure(record);
+    }
+  }
 }
 
 /**

@@ -7,11 +7,11 @@ import { RealClock } from "../clock/real.js";
 import { VirtualClock, type VirtualClockOptions } from "../clock/virtual.js";
 import { instrument } from "../debug/instrument.js";
 import { DeadlockError, type DeadlockedTask, describe } from "../errors.js";
-import type { Future } from "./future.js";
 import { checkSeed, seededRandom } from "../internal/prng.js";
+import type { TraceSink } from "../trace/sink.js";
+import type { Future } from "./future.js";
 import { type ErrorHandler, Loop } from "./loop.js";
 import { Task, type TaskFunction } from "./task.js";
-import type { TraceSink } from "../trace/sink.js";
 
 /** Options of {@link run}. */
 export interface RunOptions {
@@ -195,15 +195,7 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
     await Promise.race([whenDone(root), untilStuck()]);
     await Promise.race([cancelRemaining(loop), untilStuck()]);
   } finally {
-    for (const failed of loop.failures) {
-      if (failed !== (root as object) && !failed._retrieved) {
-        loop.reportError({
-          message: "Task exception was never retrieved",
-          error: (failed as unknown as Future<unknown>)._error,
-          ...(failed instanceof Task ? { task: failed } : {}),
-        });
-      }
-    }
+    loop._reportFailures(root);
     loop.failures.clear();
     uninstrument?.();
     loop.trace?.flush?.();

@@ -3,8 +3,8 @@
  * inspected (asyncio's `Task`), plus `createTask`, `currentTask` and `allTasks`.
  */
 import { CancelledError, describe, InvalidStateError } from "../errors.js";
-import { CANCELLED, FULFILLED, Future, PENDING, REJECTED } from "./future.js";
 import { isThenable } from "../internal/thenable.js";
+import { type Awaiter, CANCELLED, FULFILLED, Future, PENDING, REJECTED, trampoline } from "./future.js";
 import { getRunningLoop, isDefaultLoop, type Loop, type LoopTask, taskContext } from "./loop.js";
 
 /** Options of {@link createTask}. */
@@ -57,8 +57,6 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   _futWaiter: Future<unknown> | null = null;
   /** @internal a cancellation requested while the task was not suspended on a future */
   _mustCancel = false;
-  /** @internal a pending cancellation the task requested itself while running: its result is discarded */
-  _cancelAtReturn = false;
   /** @internal */
   _numCancelsRequested = 0;
   /** @internal */
@@ -67,6 +65,8 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   _prevLive: Task | null = null;
   /** @internal */
   _nextLive: Task | null = null;
+  /** @internal a primitive's operation (see operationTask): resumes its awaiter inline */
+  _operation = false;
   /** @internal virtual-clock time of the last suspension, for deadlock reports */
   _waitingSince = 0;
   private fn: TaskFunction<T> | undefined;
@@ -119,7 +119,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
         });
       }
     }
-    if (options.eagerStart === true) Task.step(this);
+    if (options.eagerStart === true) Task.step(this, true);
     else theLoop.callSoon(Task.step, this as Task);
   }
 
@@ -168,20 +168,27 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
    * request (see {@link Task.cancelling}).
    */
   override cancel(message?: unknown): boolean {
-    if (this._state !== PENDING) return false;
+    if (this._state !== PENDING) {
+      // asyncio's cancel() on a done task clears `_log_traceback`: its error counts as seen.
+      this._retrieved = true;
+      return false;
+    }
     this._numCancelsRequested++;
+    this._cancelMessage = message;
     if (this.controller !== undefined && !this.controller.signal.aborted) {
       this.controller.abort(new CancelledError(message));
     }
     const waiter = this._futWaiter;
-    if (waiter?.cancel(message)) return true;
-    // Not suspended on a future (running, or awaiting a foreign promise): deliver at the next
-    // awaitress await. If the task is cancelling itself while it runs, also when its function
-    // returns (asyncio's rule for a cancel during a step).
-    const self = taskContext.getStore() === this;
-    this._cancelAtReturn = this._mustCancel ? this._cancelAtReturn || self : self;
+    if (waiter !== null && waiter._state === PENDING) {
+      // asyncio: `if self._fut_waiter.cancel(msg): return True`. A pending future's cancel
+      // succeeds; it runs on the trampoline, so a chain of tasks awaiting tasks cancels in a
+      // flat loop rather than one stack frame per link.
+      trampoline(cancelWaiter, { task: this, waiter, message }, this._loop);
+      return true;
+    }
+    // Not suspended on a pending future (running, resumed but not yet running, or awaiting a
+    // foreign promise): delivered at the next awaitress await, or when the task resumes.
     this._mustCancel = true;
-    this._cancelMessage = message;
     return true;
   }
 
@@ -200,7 +207,6 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
       this._numCancelsRequested--;
       if (this._numCancelsRequested === 0) {
         this._mustCancel = false;
-        this._cancelAtReturn = false;
         // An AbortSignal cannot be un-aborted: hand out a fresh one from now on, so foreign calls
         // made after a handled timeout or task-group abort are not cancelled at once.
         if (this.controller?.signal.aborted) this.controller = undefined;
@@ -237,7 +243,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   }
 
   /** @internal First step of a task: runs its function, or cancels it if asked before it ran. */
-  static step(task: Task): void {
+  static step(task: Task, eager = false): void {
     if (task._state !== PENDING || task._started) return;
     task._started = true;
     const trace = task._loop.trace;
@@ -249,6 +255,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
       return;
     }
     const steps = task._loop.steps;
+    if (!eager) task._loop._beginStep(task);
     if (steps === null) {
       taskContext.run(task, runBody, task);
       return;
@@ -264,16 +271,14 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   /** @internal The body returned `value`. */
   _succeed(value: T): void {
     if (this._state !== PENDING) return;
-    if (this._mustCancel && this._cancelAtReturn) {
-      // The task cancelled itself after its last await: the result is discarded (asyncio's rule).
+    if (this._mustCancel) {
+      // Cancelled right before the body returned: asyncio discards the result and the task ends
+      // cancelled. (An operation that produced the value, such as a queue get, checks for this
+      // before it takes anything, so nothing is lost.)
       this._mustCancel = false;
       this._complete(CANCELLED, undefined, new CancelledError(this._cancelMessage));
       return;
     }
-    // A cancellation from outside that no awaitress await received came too late: the function
-    // had already produced its value (say an item taken from a queue), which must not be lost.
-    // asyncio cannot see this case: there the return and the task's completion are one step.
-    this._mustCancel = false;
     this._complete(FULFILLED, value, undefined);
   }
 
@@ -306,16 +311,26 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
         trace.event({ type: "task-done", time: this._loop.time(), task: this.id, outcome });
       }
     }
+    // An operation's task hands its result to the task awaiting it at once (that task's turn:
+    // code after `await barrier.wait()` runs before anyone else moves the barrier on).
+    const inline = this._operation;
     if (state === FULFILLED) {
-      this._resolve(value as T);
+      this._value = value as T;
+      this._state = FULFILLED;
+      this._finish(inline);
     } else if (state === REJECTED) {
-      this._reject(error);
+      this._error = error;
+      this._state = REJECTED;
+      if (!this._retrieved) this._recordFailure(error);
+      this._finish(inline);
     } else {
       this._error = error;
       this._cancelMessage = (error as CancelledError).reason;
       this._state = CANCELLED;
-      this._finish();
+      this._finish(inline);
     }
+    // The step is over (unless the inline resumption began the awaiting task's step).
+    this._loop._endStep(this);
   }
 
   /** @internal */
@@ -350,13 +365,28 @@ function runBody(task: Task): void {
 
 /** The body returned `future`: the task waits on it (cancelling the task cancels it) and ends as it does. */
 function joinFuture(task: Task, future: Future<unknown>): void {
-  future._retrieved = true;
-  future._suspend(task);
-  future._onDone((done) => {
-    if (done._state === FULFILLED) task._succeed(done._value);
-    else if (done._state === REJECTED) task._fail(done._error);
-    else task._fail(done._cancelledError());
-  });
+  future._join(task, joinFulfilled, joinRejected);
+}
+
+function joinFulfilled(value: unknown, task: Awaiter): void {
+  (task as Task)._succeed(value);
+}
+
+function joinRejected(error: unknown, task: Awaiter): void {
+  (task as Task)._fail(error);
+}
+
+interface CancelRequest {
+  readonly task: Task;
+  readonly waiter: Future<unknown>;
+  readonly message: unknown;
+}
+
+function cancelWaiter(request: CancelRequest): void {
+  const { task, waiter, message } = request;
+  if (waiter.cancel(message)) return;
+  // The waiter refused (or finished meanwhile): the task's next step throws instead.
+  if (task._state === PENDING) task._mustCancel = true;
 }
 
 async function settle(task: Task, body: PromiseLike<unknown>): Promise<void> {
@@ -404,4 +434,18 @@ export function currentTask(): Task | undefined {
 /** Every task of the running loop that is not done yet (asyncio's `all_tasks`). */
 export function allTasks(): Set<Task> {
   return new Set(getRunningLoop().tasks as Iterable<Task>);
+}
+
+/**
+ * Runs a primitive's multi-step operation (a condition wait: wait, then take the lock back) as a
+ * task started at once, so the operation is a {@link Future} that combinators can cancel, and
+ * cancellation reaches whatever step it is in. @internal
+ */
+export function operationTask<T>(fn: TaskFunction<T>, name: string): Task<T> {
+  const parent = taskContext.getStore() as Task | undefined;
+  const loop = parent?.loop ?? getRunningLoop();
+  // The body is an async function: it cannot finish before the flag is set.
+  const task = new Task(fn, { name, eagerStart: true }, loop);
+  task._operation = true;
+  return task;
 }

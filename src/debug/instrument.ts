@@ -2,8 +2,9 @@
  * What `run` switches on for debug mode and tracing: the step monitor (slow steps, the live
  * watchdog, foreign waits) and the hang report on SIGINT/SIGTERM. Returns the function that switches it all off.
  */
-import { describe } from "../errors.js";
+
 import type { Loop } from "../core/loop.js";
+import { describe } from "../errors.js";
 import { dumpTasks } from "./dump.js";
 import { StepMonitor } from "./step-monitor.js";
 

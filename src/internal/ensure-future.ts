@@ -2,10 +2,11 @@
  * What the combinators (`gather`, `shield`, `asCompleted`) accept, and how each kind becomes a
  * {@link Future} they can join through `_onDone` (asyncio's `ensure_future`).
  */
-import { CancelledError, describe } from "../errors.js";
+
 import { Future, PENDING } from "../core/future.js";
 import type { Loop } from "../core/loop.js";
 import { Task } from "../core/task.js";
+import { CancelledError, describe } from "../errors.js";
 import { isThenable } from "./thenable.js";
 
 /**

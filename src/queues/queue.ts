@@ -2,10 +2,12 @@
  * `Queue<T>`: asyncio's FIFO queue for producer and consumer tasks, with Python 3.13's
  * `shutdown()`, and async iteration.
  */
+
+import type { Future } from "../core/future.js";
+import { getRunningLoop, type Loop, taskContext } from "../core/loop.js";
+import { doneFuture, failedFuture, Parked, ParkingLot, signalOf, type WaitOptions } from "../core/park.js";
 import { describe, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 import { RingBuffer } from "../internal/ring-buffer.js";
-import { suspendOn, throwIfCancelledAfterWake, type Waiter, WaiterQueue } from "../internal/waiters.js";
-import { getRunningLoop, type Loop, taskContext } from "../core/loop.js";
 
 /** Options of {@link Queue}, {@link PriorityQueue} and {@link LifoQueue}. */
 export interface QueueOptions {
@@ -88,9 +90,11 @@ export class Queue<T> implements AsyncIterable<T> {
   private taken = 0;
   private doneCount = 0;
   private isShutdown = false;
-  private readonly getters: WaiterQueue;
-  private readonly putters: WaiterQueue;
-  private readonly joiners: WaiterQueue;
+  /** @internal */
+  readonly _getters: ParkingLot;
+  /** @internal */
+  readonly _putters: ParkingLot;
+  private readonly joiners: ParkingLot;
   /** The loop last seen using this queue: where trace events go. Bound on first use, as asyncio does. */
   private loop: Loop | null = null;
 
@@ -104,9 +108,9 @@ export class Queue<T> implements AsyncIterable<T> {
     this.bounded = maxsize > 0;
     this.name = name ?? `Queue-${++queueCount}`;
     const suffix = name === undefined ? "" : ` ${name}`;
-    this.getters = new WaiterQueue(`queue.get${suffix}`);
-    this.putters = new WaiterQueue(`queue.put${suffix}`);
-    this.joiners = new WaiterQueue(`queue.join${suffix}`);
+    this._getters = new ParkingLot(`queue.get${suffix}`, true);
+    this._putters = new ParkingLot(`queue.put${suffix}`, true);
+    this.joiners = new ParkingLot(`queue.join${suffix}`, true);
     this._items = new RingBuffer<T>(this.bounded && maxsize < 1024 ? Math.ceil(maxsize) : 16);
   }
 
@@ -150,21 +154,16 @@ export class Queue<T> implements AsyncIterable<T> {
    * @example
    * await queue.put(job);
    */
-  async put(item: T): Promise<void> {
-    while (this.full()) {
-      if (this.isShutdown) throw this.shutDownError("put()");
-      const putter = this.putters.add(this.waitLoop());
-      try {
-        await suspendOn(putter);
-        throwIfCancelledAfterWake(putter);
-      } catch (error) {
-        this.giveUp(putter, this.putters);
-        // Woken by a get, but not taking the slot: the next putter may.
-        if (putter.woken && !this.full()) this.putters.wakeNext();
-        throw error;
-      }
+  put(item: T, options?: WaitOptions): Future<void> {
+    const signal = signalOf(options, "Queue.put()");
+    const loop = this.waitLoop();
+    if (signal?.aborted) return failedFuture(signal.reason, loop);
+    if (this.isShutdown) return failedFuture(this._shutDownError("put()"), loop);
+    if (!this.full()) {
+      this.putNowait(item);
+      return doneFuture(undefined, loop);
     }
-    this.putNowait(item);
+    return new PutOp(loop, this._putters.label, this as Queue<unknown>, item)._parkIn(this._putters, signal);
   }
 
   /**
@@ -172,7 +171,7 @@ export class Queue<T> implements AsyncIterable<T> {
    * {@link QueueFull} if the queue is full and {@link QueueShutDown} if it was shut down.
    */
   putNowait(item: T): void {
-    if (this.isShutdown) throw this.shutDownError("putNowait()");
+    if (this.isShutdown) throw this._shutDownError("putNowait()");
     if (this.bounded && this._size >= this.maxsize) {
       throw new QueueFull(
         `putNowait() on a full queue (maxsize ${this.maxsize}): await put() to wait for a free slot`,
@@ -182,7 +181,7 @@ export class Queue<T> implements AsyncIterable<T> {
     this._put(item);
     this._size++;
     this.unfinished++;
-    if (this.getters.length > 0) this.getters.wakeNext();
+    if (this._getters.size > 0) this._getters.wakeOne();
     let loop = this.loop;
     if (loop === null || loop.closed) loop = this.bindLoop();
     if (loop.trace !== null) this.traceEvent(loop, "queue-put");
@@ -202,21 +201,13 @@ export class Queue<T> implements AsyncIterable<T> {
    * const job = await queue.get();
    * const next = await waitFor(() => queue.get(), 5); // TimeoutError after 5 s, nothing lost
    */
-  async get(): Promise<T> {
-    while (this._size === 0) {
-      if (this.isShutdown) throw this.shutDownError("get()");
-      const getter = this.getters.add(this.waitLoop());
-      try {
-        await suspendOn(getter);
-        throwIfCancelledAfterWake(getter);
-      } catch (error) {
-        this.giveUp(getter, this.getters);
-        // Woken by a put, but not taking the item: the next getter may.
-        if (getter.woken && this._size > 0) this.getters.wakeNext();
-        throw error;
-      }
-    }
-    return this.getNowait();
+  get(options?: WaitOptions): Future<T> {
+    const signal = signalOf(options, "Queue.get()");
+    const loop = this.waitLoop();
+    if (signal?.aborted) return failedFuture(signal.reason, loop);
+    if (this._size > 0) return doneFuture(this.getNowait(), loop);
+    if (this.isShutdown) return failedFuture(this._shutDownError("get()"), loop);
+    return new GetOp<T>(loop, this._getters.label, this)._parkIn(this._getters, signal);
   }
 
   /**
@@ -226,13 +217,13 @@ export class Queue<T> implements AsyncIterable<T> {
    */
   getNowait(): T {
     if (this._size === 0) {
-      if (this.isShutdown) throw this.shutDownError("getNowait()");
+      if (this.isShutdown) throw this._shutDownError("getNowait()");
       throw new QueueEmpty("getNowait() on an empty queue: await get() to wait for an item");
     }
     const item = this._get();
     this._size--;
     this.taken++;
-    if (this.putters.length > 0) this.putters.wakeNext();
+    if (this._putters.size > 0) this._putters.wakeOne();
     let loop = this.loop;
     if (loop === null || loop.closed) loop = this.bindLoop();
     if (loop.trace !== null) this.traceEvent(loop, "queue-get");
@@ -254,23 +245,19 @@ export class Queue<T> implements AsyncIterable<T> {
     }
     this.doneCount++;
     this.unfinished--;
-    if (this.unfinished === 0 && this.joiners.length > 0) this.joiners.wakeAllAndClear();
+    if (this.unfinished === 0 && this.joiners.size > 0) this.joiners.wakeAll();
   }
 
   /**
    * Waits until every item put into the queue was taken and marked with `taskDone()`
    * (asyncio's `join`). Returns at once when nothing is unfinished.
    */
-  async join(): Promise<void> {
-    if (this.unfinished === 0) return;
-    const joiner = this.joiners.add(this.waitLoop());
-    try {
-      await suspendOn(joiner);
-      throwIfCancelledAfterWake(joiner);
-    } catch (error) {
-      this.giveUp(joiner, this.joiners);
-      throw error;
-    }
+  join(options?: WaitOptions): Future<void> {
+    const signal = signalOf(options, "Queue.join()");
+    const loop = this.waitLoop();
+    if (signal?.aborted) return failedFuture(signal.reason, loop);
+    if (this.unfinished === 0) return doneFuture(undefined, loop);
+    return new JoinOp(loop, this.joiners.label)._parkIn(this.joiners, signal);
   }
 
   /**
@@ -294,10 +281,11 @@ export class Queue<T> implements AsyncIterable<T> {
         this._size--;
         if (this.unfinished > 0) this.unfinished--;
       }
-      if (this.unfinished === 0) this.joiners.wakeAllAndClear();
+      if (this.unfinished === 0) this.joiners.wakeAll();
     }
-    this.getters.wakeAllAndClear();
-    this.putters.wakeAllAndClear();
+    // Waiting getters take what is left, then fail with QueueShutDown; waiting putters fail now.
+    this._getters.wakeAll();
+    this._putters.failAll(() => this._shutDownError("put()"));
   }
 
   /**
@@ -324,12 +312,12 @@ export class Queue<T> implements AsyncIterable<T> {
   /** "Queue(maxsize=2, size=1, getters=0, putters=1, unfinished=1)", for debugging. */
   toString(): string {
     const shut = this.isShutdown ? ", shut down" : "";
-    return `${this.constructor.name}(${JSON.stringify(this.name)}, maxsize=${this.maxsize}, size=${this._size}, getters=${this.getters.idleCount()}, putters=${this.putters.idleCount()}, unfinished=${this.unfinished}${shut})`;
+    return `${this.constructor.name}(${JSON.stringify(this.name)}, maxsize=${this.maxsize}, size=${this._size}, getters=${this._getters.idleCount()}, putters=${this._putters.idleCount()}, unfinished=${this.unfinished}${shut})`;
   }
 
   /** @internal Number of registered waiters: [getters, putters] (for tests and hang reports). */
   _waiterCounts(): [getters: number, putters: number] {
-    return [this.getters.length, this.putters.length];
+    return [this._getters.size, this._putters.size];
   }
 
   /** The loop to wait on: the one last seen, found again only once it has closed (as asyncio binds). */
@@ -345,13 +333,8 @@ export class Queue<T> implements AsyncIterable<T> {
     return loop;
   }
 
-  /** A waiter leaves: cancel its future if still pending, unregister it if still registered. */
-  private giveUp(waiter: Waiter, waiters: WaiterQueue): void {
-    waiter.cancel();
-    if (!waiter.woken) waiters.remove(waiter);
-  }
-
-  private shutDownError(what: string): QueueShutDown {
+  /** @internal */
+  _shutDownError(what: string): QueueShutDown {
     return new QueueShutDown(
       what.startsWith("get")
         ? `${what} on a queue that was shut down and is empty: stop consuming`
@@ -362,5 +345,65 @@ export class Queue<T> implements AsyncIterable<T> {
   private traceEvent(loop: Loop, type: "queue-put" | "queue-get"): void {
     const task = taskContext.getStore() as { id?: number } | undefined;
     loop.trace?.event({ type, time: loop.time(), task: task?.id ?? null, queue: this.name, size: this._size });
+  }
+}
+
+/** A get waiting for an item. */
+class GetOp<T> extends Parked<T> {
+  constructor(
+    loop: Loop,
+    label: string,
+    private readonly queue: Queue<T>,
+  ) {
+    super(loop, label);
+  }
+  _take(): boolean {
+    const queue = this.queue;
+    if (queue.qsize() > 0) {
+      this._grant(queue.getNowait());
+      return true;
+    }
+    if (queue.isShutDown) {
+      this._failWith(queue._shutDownError("get()"));
+      return true;
+    }
+    return false;
+  }
+  override _passOn(): void {
+    if (this.queue.qsize() > 0) this.queue._getters.wakeOne();
+  }
+}
+
+/** A put waiting for a free slot. */
+class PutOp extends Parked<void> {
+  constructor(
+    loop: Loop,
+    label: string,
+    private readonly queue: Queue<unknown>,
+    private readonly item: unknown,
+  ) {
+    super(loop, label);
+  }
+  _take(): boolean {
+    const queue = this.queue;
+    if (queue.isShutDown) {
+      this._failWith(queue._shutDownError("put()"));
+      return true;
+    }
+    if (queue.full()) return false;
+    queue.putNowait(this.item);
+    this._grant(undefined);
+    return true;
+  }
+  override _passOn(): void {
+    if (!this.queue.full()) this.queue._putters.wakeOne();
+  }
+}
+
+/** A join waiting for every item to be marked done. */
+class JoinOp extends Parked<void> {
+  _take(): boolean {
+    this._grant(undefined);
+    return true;
   }
 }

@@ -1,7 +1,10 @@
 /** `Barrier`: asyncio's cyclic barrier for a fixed number of tasks. */
-import { BrokenBarrierError, describe } from "../errors.js";
-import { suspendOn, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+
+import type { Future } from "../core/future.js";
 import { getRunningLoop } from "../core/loop.js";
+import { failedFuture, ParkedWait, ParkingLot, signalOf, type WaitOptions } from "../core/park.js";
+import { operationTask } from "../core/task.js";
+import { BrokenBarrierError, describe } from "../errors.js";
 import { type SyncOptions, waitLabel } from "./lock.js";
 
 /** @internal The barrier's phase, as asyncio's `_BarrierState`. */
@@ -44,9 +47,9 @@ export class Barrier {
   /** @internal tasks inside `wait()` (asyncio's `_count`), read by tests */
   _count = 0;
   /** Tasks inside `wait()` waiting for the barrier to fill (or to be reset or aborted). */
-  private readonly arrived: WaiterQueue;
+  private readonly arrived: ParkingLot;
   /** Tasks that arrived while the previous group drained or a reset completed. */
-  private readonly blocked: WaiterQueue;
+  private readonly blocked: ParkingLot;
 
   /**
    * @param parties How many tasks must wait before all are released: a positive integer.
@@ -61,8 +64,8 @@ export class Barrier {
     }
     this.partiesCount = parties;
     const label = waitLabel("barrier.wait", options);
-    this.arrived = new WaiterQueue(label);
-    this.blocked = new WaiterQueue(label);
+    this.arrived = new ParkingLot(label);
+    this.blocked = new ParkingLot(label);
   }
 
   /** Number of tasks needed to pass the barrier. */
@@ -85,9 +88,15 @@ export class Barrier {
    * `parties - 1` (asyncio's `wait`). Throws {@link BrokenBarrierError} if the barrier is
    * broken, or is reset or aborted while this task waits.
    */
-  async wait(): Promise<number> {
+  wait(options?: WaitOptions): Future<number> {
+    const signal = signalOf(options, "Barrier.wait()");
+    if (signal?.aborted) return failedFuture(signal.reason);
+    return operationTask(() => this.waitSteps(signal), this.arrived.label);
+  }
+
+  private async waitSteps(signal: AbortSignal | undefined): Promise<number> {
     // Block while the previous group drains or a reset completes.
-    while (this._state === "draining" || this._state === "resetting") await this.sleepOn(this.blocked);
+    while (this._state === "draining" || this._state === "resetting") await this.sleepOn(this.blocked, signal);
     if (this._state === "broken") {
       throw new BrokenBarrierError("the barrier is broken (aborted): reset() it before waiting again");
     }
@@ -97,9 +106,9 @@ export class Barrier {
       if (index + 1 === this.partiesCount) {
         // Last to arrive: release the group. Later arrivals wait until it has left.
         this._state = "draining";
-        this.arrived.wakeIdle(1);
+        this.arrived.wakeOne();
       } else {
-        do await this.sleepOn(this.arrived);
+        do await this.sleepOn(this.arrived, signal);
         while (this._state === "filling");
         if (this._state !== "draining") {
           throw new BrokenBarrierError(
@@ -125,7 +134,7 @@ export class Barrier {
       this.releaseNext();
     } else {
       this._state = "filling";
-      this.blocked.wakeIdle(Number.POSITIVE_INFINITY);
+      this.blocked.wakeAll();
     }
   }
 
@@ -136,7 +145,7 @@ export class Barrier {
   async abort(): Promise<void> {
     this._state = "broken";
     this.releaseNext();
-    this.blocked.wakeIdle(Number.POSITIVE_INFINITY);
+    this.blocked.wakeAll();
   }
 
   toString(): string {
@@ -145,32 +154,19 @@ export class Barrier {
   }
 
   /** Waits on `queue` until woken; leaves no registration behind. */
-  private async sleepOn(queue: WaiterQueue): Promise<void> {
-    const waiter = queue.add(getRunningLoop());
-    try {
-      await suspendOn(waiter);
-      throwIfCancelledAfterWake(waiter);
-    } finally {
-      waiter.cancel();
-      queue.remove(waiter);
-    }
+  private sleepOn(lot: ParkingLot, signal: AbortSignal | undefined): Future<void> {
+    return new ParkedWait<void>(getRunningLoop(), lot.label, undefined, null)._parkIn(lot, signal);
   }
 
-  /**
-   * Lets the next task of the group out of `wait()`, unless one is already on its way. Tasks
-   * leave one at a time, each letting the next one out (see {@link Barrier.leave}): as in
-   * asyncio, where each re-acquires the barrier's lock in turn, a task that has left can act
-   * (re-wait, reset, abort) before the next one leaves.
-   */
   private releaseNext(): void {
-    if (!this.arrived.anyWoken()) this.arrived.wakeIdle(1);
+    if (!this.arrived.anyWoken()) this.arrived.wakeOne();
   }
 
   /** A task left `wait()`: let the next one out, or, if it was the last, open the next cycle. */
   private leave(): void {
     if (this._count === 0) {
       if (this._state === "resetting" || this._state === "draining") this._state = "filling";
-      this.blocked.wakeIdle(Number.POSITIVE_INFINITY);
+      this.blocked.wakeAll();
     } else if (this._state !== "filling") {
       this.releaseNext();
     }

@@ -1,7 +1,11 @@
 /** `Condition`: asyncio's condition variable, usable with `await using`. */
-import { CancelledError, describe, InvalidStateError } from "../errors.js";
-import { asyncDisposeSymbol, suspendOn, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+
+import type { Future } from "../core/future.js";
 import { getRunningLoop } from "../core/loop.js";
+import { failedFuture, ParkedWait, ParkingLot, signalOf, type WaitOptions } from "../core/park.js";
+import { operationTask } from "../core/task.js";
+import { CancelledError, describe, InvalidStateError } from "../errors.js";
+import { asyncDisposeSymbol } from "../internal/dispose.js";
 import { Held, Lock, type SyncOptions, waitLabel } from "./lock.js";
 
 /**
@@ -33,7 +37,7 @@ import { Held, Lock, type SyncOptions, waitLabel } from "./lock.js";
 export class Condition implements AsyncDisposable {
   /** The underlying lock: the one given to the constructor, or a new {@link Lock}. */
   readonly lock: Lock;
-  private readonly waiters: WaiterQueue;
+  private readonly waiters: ParkingLot;
 
   /**
    * @param lock The lock to use; default a new {@link Lock}. Share one lock between several
@@ -45,7 +49,7 @@ export class Condition implements AsyncDisposable {
       throw new TypeError(`Expected \`lock\` to be a Lock, got ${describe(lock)}`);
     }
     this.lock = lock ?? new Lock();
-    this.waiters = new WaiterQueue(waitLabel("condition.wait", options));
+    this.waiters = new ParkingLot(waitLabel("condition.wait", options));
   }
 
   /** True while the underlying lock is held. */
@@ -54,8 +58,8 @@ export class Condition implements AsyncDisposable {
   }
 
   /** Acquires the underlying lock (see {@link Lock.acquire}); resolves to `true`. */
-  acquire(): Promise<true> {
-    return this.lock.acquire();
+  acquire(options?: WaitOptions): Future<true> {
+    return this.lock.acquire(options);
   }
 
   /** Releases the underlying lock (see {@link Lock.release}). */
@@ -80,23 +84,27 @@ export class Condition implements AsyncDisposable {
    * (asyncio's `wait`). May return spuriously: re-check the state you wait for. Throws
    * {@link InvalidStateError} if the lock is not held.
    */
-  async wait(): Promise<true> {
+  wait(options?: WaitOptions): Future<true> {
+    const signal = signalOf(options, "Condition.wait()");
     if (!this.lock.locked()) {
-      throw new InvalidStateError("Condition.wait() called without holding its lock: acquire it first");
+      return failedFuture(new InvalidStateError("Condition.wait() called without holding its lock: acquire it first"));
     }
-    const waiter = this.waiters.add(getRunningLoop());
+    if (signal?.aborted) return failedFuture(signal.reason);
+    return operationTask(() => this.waitSteps(signal), this.waiters.label);
+  }
+
+  /** asyncio's `Condition.wait`: release, wait to be notified, take the lock back whatever happens. */
+  private async waitSteps(signal: AbortSignal | undefined): Promise<true> {
+    const waiter = new ParkedWait<true>(getRunningLoop(), this.waiters.label, true, null)._parkIn(this.waiters, signal);
     this.lock.release();
     let failed = false;
     let failure: unknown;
     try {
-      await suspendOn(waiter);
-      throwIfCancelledAfterWake(waiter);
+      await waiter;
     } catch (error) {
       failed = true;
       failure = error;
     }
-    waiter.cancel();
-    this.waiters.remove(waiter);
     // Take the lock back even when cancelled; rethrow the latest CancelledError afterwards.
     for (;;) {
       try {
@@ -104,7 +112,7 @@ export class Condition implements AsyncDisposable {
         break;
       } catch (error) {
         if (!(error instanceof CancelledError)) {
-          this.waiters.wakeIdle(1);
+          this.waiters.wakeOne();
           throw error;
         }
         failed = true;
@@ -113,24 +121,24 @@ export class Condition implements AsyncDisposable {
     }
     if (failed) {
       // We may have been notified before failing: hand the notification to another waiter.
-      this.waiters.wakeIdle(1);
+      this.waiters.wakeOne();
       throw failure;
     }
     return true;
   }
 
-  /**
-   * Waits until `predicate()` returns a truthy value and resolves to that value (asyncio's
-   * `wait_for`). The predicate is checked first, so no wait (and no lock) is needed when it
-   * already holds; otherwise the lock must be held, as for {@link Condition.wait}.
-   */
-  async waitFor<R>(predicate: () => R): Promise<R> {
+  waitFor<R>(predicate: () => R, options?: WaitOptions): Future<R> {
     if (typeof predicate !== "function") {
-      throw new TypeError(`Expected \`predicate\` to be a function, got ${describe(predicate)}`);
+      return failedFuture(new TypeError(`Expected \`predicate\` to be a function, got ${describe(predicate)}`));
     }
+    signalOf(options, "Condition.waitFor()");
+    return operationTask(() => this.waitForSteps(predicate, options), this.waiters.label);
+  }
+
+  private async waitForSteps<R>(predicate: () => R, options: WaitOptions | undefined): Promise<R> {
     let result = predicate();
     while (!result) {
-      await this.wait();
+      await this.wait(options);
       result = predicate();
     }
     return result;
@@ -148,7 +156,7 @@ export class Condition implements AsyncDisposable {
     if (!this.lock.locked()) {
       throw new InvalidStateError("Condition.notify() called without holding its lock: acquire it first");
     }
-    this.waiters.wakeIdle(n);
+    this.waiters.wake(n);
   }
 
   /** Wakes every waiting task (asyncio's `notify_all`). Throws like {@link Condition.notify}. */
@@ -156,12 +164,12 @@ export class Condition implements AsyncDisposable {
     if (!this.lock.locked()) {
       throw new InvalidStateError("Condition.notifyAll() called without holding its lock: acquire it first");
     }
-    this.waiters.wakeIdle(Number.POSITIVE_INFINITY);
+    this.waiters.wakeAll();
   }
 
   /** @internal Number of registered waiters. */
   _waiterCount(): number {
-    return this.waiters.length;
+    return this.waiters.size;
   }
 
   toString(): string {

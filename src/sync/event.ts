@@ -1,6 +1,7 @@
 /** `Event`: asyncio's flag that tasks can wait for. */
-import { suspendOn, throwIfCancelledAfterWake, WaiterQueue } from "../internal/waiters.js";
+import type { Future } from "../core/future.js";
 import { getRunningLoop } from "../core/loop.js";
+import { doneFuture, failedFuture, ParkedWait, ParkingLot, signalOf, type WaitOptions } from "../core/park.js";
 import { type SyncOptions, waitLabel } from "./lock.js";
 
 /**
@@ -15,11 +16,11 @@ import { type SyncOptions, waitLabel } from "./lock.js";
  */
 export class Event {
   private value = false;
-  private readonly waiters: WaiterQueue;
+  private readonly waiters: ParkingLot;
 
   /** @param options See {@link SyncOptions}. */
   constructor(options?: SyncOptions) {
-    this.waiters = new WaiterQueue(waitLabel("event.wait", options));
+    this.waiters = new ParkingLot(waitLabel("event.wait", options));
   }
 
   /** True while the flag is set (asyncio's `is_set`). */
@@ -31,7 +32,7 @@ export class Event {
   set(): void {
     if (this.value) return;
     this.value = true;
-    this.waiters.wakeIdle(Number.POSITIVE_INFINITY);
+    this.waiters.wakeAll();
   }
 
   /** Clears the flag: `wait()` waits again until the next `set()`. */
@@ -43,22 +44,17 @@ export class Event {
    * Resolves to `true` once the flag is set: at once, without suspending, if it is set now
    * (asyncio's `wait`).
    */
-  async wait(): Promise<true> {
-    if (this.value) return true;
-    const waiter = this.waiters.add(getRunningLoop());
-    try {
-      await suspendOn(waiter);
-      throwIfCancelledAfterWake(waiter);
-      return true;
-    } finally {
-      waiter.cancel();
-      this.waiters.remove(waiter);
-    }
+  wait(options?: WaitOptions): Future<true> {
+    const signal = signalOf(options, "Event.wait()");
+    const loop = getRunningLoop();
+    if (signal?.aborted) return failedFuture(signal.reason, loop);
+    if (this.value) return doneFuture(true as const, loop);
+    return new ParkedWait<true>(loop, this.waiters.label, true, null)._parkIn(this.waiters, signal);
   }
 
   /** @internal Number of registered waiters. */
   _waiterCount(): number {
-    return this.waiters.length;
+    return this.waiters.size;
   }
 
   toString(): string {

@@ -1,6 +1,10 @@
 /** `Lock`: asyncio's mutual-exclusion lock for tasks, usable with `await using`. */
-import { CancelledError, describe, InvalidStateError } from "../errors.js";
-import { asyncDisposeSymbol, disposeSymbol, type Waiter, WaiterQueue, waitForTurn } from "../internal/waiters.js";
+
+import type { Future } from "../core/future.js";
+import { getRunningLoop, type Loop } from "../core/loop.js";
+import { doneFuture, failedFuture, Parked, ParkingLot, signalOf, type WaitOptions } from "../core/park.js";
+import { describe, InvalidStateError } from "../errors.js";
+import { asyncDisposeSymbol, disposeSymbol } from "../internal/dispose.js";
 
 /** Options of {@link Lock}, {@link Semaphore}, {@link Condition}, {@link Event} and {@link Barrier}. */
 export interface SyncOptions {
@@ -94,11 +98,12 @@ export class Held implements AsyncDisposable, Disposable {
  */
 export class Lock implements AsyncDisposable {
   private isLocked = false;
-  private readonly waiters: WaiterQueue;
+  /** @internal */
+  readonly _waiters: ParkingLot;
 
   /** @param options See {@link SyncOptions}. */
   constructor(options?: SyncOptions) {
-    this.waiters = new WaiterQueue(waitLabel("lock.acquire", options));
+    this._waiters = new ParkingLot(waitLabel("lock.acquire", options));
   }
 
   /** True while the lock is held. */
@@ -110,38 +115,31 @@ export class Lock implements AsyncDisposable {
    * Waits until the lock is free, takes it and resolves to `true` (asyncio's `acquire`). Takes
    * it without suspending when it is free and nobody is queued.
    */
-  acquire(): Promise<true> {
-    // Fair: take it at once only if no queued waiter can still take its turn.
-    if (!this.isLocked && (this.waiters.length === 0 || this.waiters.allCancelled())) {
+  acquire(options?: WaitOptions): Future<true> {
+    const signal = signalOf(options, "Lock.acquire()");
+    const loop = getRunningLoop();
+    if (signal?.aborted) return failedFuture(signal.reason, loop);
+    // Fair: take it at once only if nobody is parked (a woken waiter that has not run yet counts).
+    if (!this.isLocked && this._waiters.size === 0) {
       this.isLocked = true;
-      return Promise.resolve(true);
+      return doneFuture(true as const, loop);
     }
-    return waitForTurn(this.waiters, this);
+    return new AcquireOp(loop, this._waiters.label, this)._parkIn(this._waiters, signal);
   }
 
-  /** @internal A woken {@link Lock.acquire} takes the lock. */
-  _takeTurn(): void {
+  /** @internal The lock is taken by a woken waiter. Returns false if it is held. */
+  _tryTake(): boolean {
+    if (this.isLocked) return false;
     this.isLocked = true;
+    return true;
   }
 
-  /** @internal A contended {@link Lock.acquire} that will not take the lock: passes its turn on, rethrows. */
-  _giveUpTurn(waiter: Waiter, error: unknown): never {
-    waiter.cancel();
-    // Keep the invariant: if nobody holds or is about to take the lock, the head runs.
-    if (error instanceof CancelledError && !this.isLocked) this.waiters.wakeHead();
-    throw error;
-  }
-
-  /**
-   * Frees the lock and wakes the first waiting task, if any (asyncio's `release`). Throws
-   * {@link InvalidStateError} if the lock is not held.
-   */
   release(): void {
     if (!this.isLocked) {
       throw new InvalidStateError("Lock.release() called on an unlocked lock: release only after acquire()");
     }
     this.isLocked = false;
-    this.waiters.wakeHead();
+    this._waiters.wakeOne();
   }
 
   /**
@@ -163,10 +161,29 @@ export class Lock implements AsyncDisposable {
 
   /** @internal Number of registered waiters (woken ones that have not run included). */
   _waiterCount(): number {
-    return this.waiters.length;
+    return this._waiters.size;
   }
 
   toString(): string {
-    return `Lock(${this.isLocked ? "locked" : "unlocked"}, waiters=${this.waiters.idleCount()})`;
+    return `Lock(${this.isLocked ? "locked" : "unlocked"}, waiters=${this._waiters.idleCount()})`;
+  }
+}
+
+/** An acquire waiting for the lock. */
+class AcquireOp extends Parked<true> {
+  constructor(
+    loop: Loop,
+    label: string,
+    private readonly lock: Lock,
+  ) {
+    super(loop, label);
+  }
+  _take(): boolean {
+    if (!this.lock._tryTake()) return false;
+    this._grant(true);
+    return true;
+  }
+  override _passOn(): void {
+    if (!this.lock.locked()) this.lock._waiters.wakeOne();
   }
 }

@@ -1,6 +1,10 @@
 /** `Semaphore` and `BoundedSemaphore`: asyncio's counting semaphores, usable with `await using`. */
+
+import type { Future } from "../core/future.js";
+import { getRunningLoop, type Loop } from "../core/loop.js";
+import { doneFuture, failedFuture, Parked, ParkingLot, signalOf, type WaitOptions } from "../core/park.js";
 import { describe, InvalidStateError } from "../errors.js";
-import { asyncDisposeSymbol, type Waiter, WaiterQueue, waitForTurn } from "../internal/waiters.js";
+import { asyncDisposeSymbol } from "../internal/dispose.js";
 import { Held, type SyncOptions, waitLabel } from "./lock.js";
 
 function checkValue(value: unknown): number {
@@ -37,7 +41,7 @@ function checkValue(value: unknown): number {
 export class Semaphore implements AsyncDisposable {
   /** @internal the number of free permits */
   protected _value: number;
-  private readonly waiters: WaiterQueue;
+  private readonly waiters: ParkingLot;
 
   /**
    * @param value Number of permits, a non-negative integer. Default 1.
@@ -45,7 +49,7 @@ export class Semaphore implements AsyncDisposable {
    */
   constructor(value = 1, options?: SyncOptions) {
     this._value = checkValue(value);
-    this.waiters = new WaiterQueue(waitLabel("semaphore.acquire", options));
+    this.waiters = new ParkingLot(waitLabel("semaphore.acquire", options));
   }
 
   /** Number of free permits. */
@@ -58,46 +62,41 @@ export class Semaphore implements AsyncDisposable {
    * (asyncio's `locked`).
    */
   locked(): boolean {
-    return this._value === 0 || (this.waiters.length > 0 && this.waiters.someLive());
+    return this._value === 0 || this.waiters.size > 0;
   }
 
   /**
    * Takes a permit, waiting for one in FIFO order, and resolves to `true` (asyncio's
    * `acquire`). Takes it without suspending when one is free and nobody is queued.
    */
-  acquire(): Promise<true> {
+  acquire(options?: WaitOptions): Future<true> {
+    const signal = signalOf(options, "Semaphore.acquire()");
+    const loop = getRunningLoop();
+    if (signal?.aborted) return failedFuture(signal.reason, loop);
     if (!this.locked()) {
       this._value--;
-      return Promise.resolve(true);
+      return doneFuture(true as const, loop);
     }
-    return waitForTurn(this.waiters, this);
+    return new SemAcquireOp(loop, this.waiters.label, this)._parkIn(this.waiters, signal);
   }
 
-  /** @internal A woken {@link Semaphore.acquire} keeps the permit release() counted for it. */
-  _takeTurn(): void {
+  /** @internal A woken waiter took its permit (counted when it was woken); wake others while free. */
+  _afterTake(): void {
     this.wakeWhileFree();
   }
 
-  /** @internal A contended {@link Semaphore.acquire} that will not take its permit: gives it back, rethrows. */
-  _giveUpTurn(waiter: Waiter, error: unknown): never {
-    try {
-      waiter.cancel();
-      // Handed a permit (release() counted it for us) but not taking it: give it back.
-      if (waiter.woken) this._value++;
-    } finally {
-      this.wakeWhileFree();
-    }
-    throw error;
+  /** @internal A woken waiter will not take its permit: give it back and pass it on. */
+  _giveBack(): void {
+    this._value++;
+    this.wakeWhileFree();
   }
 
-  /** Tasks that arrived while we waited queued behind us for fairness: wakes as many as may go. */
   private wakeWhileFree(): void {
     while (this._value > 0 && this.wakeNext()) {
       // each wakeNext() took one permit on behalf of a waiter
     }
   }
 
-  /** Returns a permit, handing it to the first waiting task if there is one (asyncio's `release`). */
   release(): void {
     this._value++;
     this.wakeNext();
@@ -122,7 +121,7 @@ export class Semaphore implements AsyncDisposable {
 
   /** @internal Number of registered waiters (woken ones that have not run included). */
   _waiterCount(): number {
-    return this.waiters.length;
+    return this.waiters.size;
   }
 
   toString(): string {
@@ -130,10 +129,10 @@ export class Semaphore implements AsyncDisposable {
   }
 
   private wakeNext(): boolean {
-    if (this.waiters.length === 0) return false;
+    if (this.waiters.size === 0) return false;
     // Count the permit as taken before the waiter runs, so nobody else can take it meanwhile.
     this._value--;
-    if (this.waiters.wakeIdle(1) === 1) return true;
+    if (this.waiters.wakeOne()) return true;
     this._value++;
     return false;
   }
@@ -168,5 +167,24 @@ export class BoundedSemaphore extends Semaphore {
       );
     }
     super.release();
+  }
+}
+
+/** An acquire waiting for a permit; the permit is counted as taken when it is woken. */
+class SemAcquireOp extends Parked<true> {
+  constructor(
+    loop: Loop,
+    label: string,
+    private readonly semaphore: Semaphore,
+  ) {
+    super(loop, label);
+  }
+  _take(): boolean {
+    this._grant(true);
+    this.semaphore._afterTake();
+    return true;
+  }
+  override _passOn(): void {
+    this.semaphore._giveBack();
   }
 }

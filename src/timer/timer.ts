@@ -3,10 +3,10 @@
  * or by wrapping a function; on a virtual clock the figures are exact.
  */
 import type { Clock } from "../clock/clock.js";
-import { describe, TimerError } from "../errors.js";
 import { Future } from "../core/future.js";
-import { isThenable } from "../internal/thenable.js";
 import { getRunningLoop } from "../core/loop.js";
+import { describe, TimerError } from "../errors.js";
+import { isThenable } from "../internal/thenable.js";
 import { formatTemplate } from "./format.js";
 import { Timers } from "./registry.js";
 
