@@ -3,10 +3,10 @@
  * (asyncio's `gather` and its `_GatheringFuture`).
  */
 
+import { type Awaitable, type AwaitedResult, isAwaitable, toFuture } from "./core/ensure-future.js";
 import { CANCELLED, FULFILLED, Future, PENDING, REJECTED } from "./core/future.js";
 import { getRunningLoop, type Loop } from "./core/loop.js";
 import { CancelledError, describe } from "./errors.js";
-import { type Awaitable, type AwaitedResult, isAwaitable, toFuture } from "./internal/ensure-future.js";
 import { isThenable } from "./internal/thenable.js";
 
 /**

@@ -2,13 +2,21 @@
  * awaitress: Python asyncio's model — an event loop, tasks, queues, gather, sleep,
  * cancellation, structured concurrency — and codetiming's Timer, for TypeScript on Node.js.
  *
- * This file states the public surface: re-exports only.
+ * This file states the public surface: re-exports, and the one line that wires debug mode into
+ * `run` (the core never imports the layers above it).
  */
+import { setInstrumenter } from "./core/run.js";
+import { instrument } from "./debug/instrument.js";
+
+setInstrumenter(instrument);
+
 export type { Clock, TimerHandle } from "./clock/clock.js";
 export { RealClock } from "./clock/real.js";
 export { VirtualClock, type VirtualClockOptions } from "./clock/virtual.js";
+export type { Awaitable, AwaitedResult } from "./core/ensure-future.js";
 export { type DoneCallback, Future } from "./core/future.js";
 export { type ErrorContext, type ErrorHandler, getRunningLoop, Loop } from "./core/loop.js";
+export type { SignalOptions } from "./core/park.js";
 export { type RunOptions, run } from "./core/run.js";
 export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./core/task.js";
 export { dumpTasks, formatTaskTree } from "./debug/dump.js";
@@ -30,7 +38,7 @@ export {
   TimerError,
 } from "./errors.js";
 export { type GatherOptions, type GatherResults, type GatherSettledResults, gather } from "./gather.js";
-export type { Awaitable, AwaitedResult } from "./internal/ensure-future.js";
+export type { TaskOutcome, TraceEvent, TraceEventType, TraceSink } from "./internal/sink.js";
 export { LifoQueue } from "./queues/lifo-queue.js";
 export { type Compare, PriorityQueue } from "./queues/priority-queue.js";
 export { Queue, type QueueOptions } from "./queues/queue.js";
@@ -50,7 +58,6 @@ export { type HtmlTimelineOptions, htmlTimeline } from "./trace/html.js";
 export { JsonlWriter, type JsonlWriterOptions, parseJsonl, readJsonl } from "./trace/jsonl.js";
 export { type ChromeTrace, type ChromeTraceEvent, perfettoJson, perfettoTrace } from "./trace/perfetto.js";
 export { Recorder, type RecorderOptions } from "./trace/recorder.js";
-export type { TaskOutcome, TraceEvent, TraceEventType, TraceSink } from "./trace/sink.js";
 export { shouldColor, type TerminalTimelineOptions, terminalTimeline } from "./trace/terminal.js";
 export { buildTimeline, type Lane, type Segment, type Timeline, type Wake } from "./trace/timeline.js";
 export {

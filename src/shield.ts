@@ -2,9 +2,10 @@
  * `shield`: protect an operation from the cancellation of whoever waits for it (asyncio's
  * `shield`).
  */
+
+import { type Awaitable, toFuture } from "./core/ensure-future.js";
 import { CANCELLED, Future, REJECTED } from "./core/future.js";
 import { getRunningLoop, type Loop } from "./core/loop.js";
-import { type Awaitable, toFuture } from "./internal/ensure-future.js";
 
 /** The outer future of a shield: it follows the inner one until it is cancelled itself. */
 class ShieldFuture<T> extends Future<T> {

@@ -1,7 +1,7 @@
 import type { TimerHandle } from "./clock/clock.js";
 import { Future } from "./core/future.js";
 import { getRunningLoop, type Loop } from "./core/loop.js";
-import { signalOf, type WaitOptions } from "./core/park.js";
+import { type SignalOptions, signalOf } from "./core/park.js";
 import { describe } from "./errors.js";
 
 /** Checks a duration in seconds: a number, not NaN. Returns it. */
@@ -73,8 +73,8 @@ function wake(future: SleepFuture<unknown>): void {
  * const v = await sleep(1, "done"); // "done"
  */
 export function sleep(seconds: number): Future<void>;
-export function sleep<T>(seconds: number, value: T, options?: WaitOptions): Future<T>;
-export function sleep<T>(seconds: number, value?: T, options?: WaitOptions): Future<T | undefined> {
+export function sleep<T>(seconds: number, value: T, options?: SignalOptions): Future<T>;
+export function sleep<T>(seconds: number, value?: T, options?: SignalOptions): Future<T | undefined> {
   checkSeconds(seconds, "`seconds`");
   const signal = signalOf(options, "sleep()");
   const loop = getRunningLoop();

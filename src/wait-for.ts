@@ -3,10 +3,10 @@
  * {@link timeout}).
  */
 
+import { type Awaitable, isAwaitable, toFuture } from "./core/ensure-future.js";
 import { Future } from "./core/future.js";
 import { getRunningLoop } from "./core/loop.js";
 import { CancelledError, TimeoutError } from "./errors.js";
-import { type Awaitable, isAwaitable, toFuture } from "./internal/ensure-future.js";
 import { checkSeconds } from "./sleep.js";
 import { timeout } from "./timeout.js";
 

@@ -3,10 +3,10 @@
  * collecting their results or raising their errors (asyncio's `wait` and `as_completed`).
  */
 import type { TimerHandle } from "./clock/clock.js";
+import { type Awaitable, isAwaitable, toFuture } from "./core/ensure-future.js";
 import { Future, PENDING, REJECTED } from "./core/future.js";
 import { getRunningLoop, type Loop } from "./core/loop.js";
 import { describe, TimeoutError } from "./errors.js";
-import { type Awaitable, isAwaitable, toFuture } from "./internal/ensure-future.js";
 import { isThenable } from "./internal/thenable.js";
 import { checkSeconds } from "./sleep.js";
 

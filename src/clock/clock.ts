@@ -11,6 +11,18 @@ export interface TimerHandle {
 }
 
 /**
+ * What a loop offers the clock attached to it (see {@link Clock.attach}).
+ */
+export interface ClockHost {
+  /** Runs a timer callback as part of the loop: code in it finds the loop with `getRunningLoop()`. */
+  runTimer<A>(callback: (arg: A) => void, arg: A): void;
+  /** Reports an error a timer callback threw (the loop's exception handler). */
+  reportError(context: { message: string; error: unknown }): void;
+  /** True while the loop has runnable work: a clock that moves time by itself waits for false. */
+  busy(): boolean;
+}
+
+/**
  * A source of time and of timed callbacks. `RealClock` follows `performance.now()`;
  * `VirtualClock` jumps to the next deadline whenever the program has nothing else to do.
  *
@@ -32,4 +44,11 @@ export interface Clock {
   readonly pendingTimers: number;
   /** Drops every pending timer and releases native resources. The loop calls it when it closes. */
   close(): void;
+  /**
+   * Called by `run` before the main task starts, with the loop the clock now serves. A clock that
+   * implements it runs each callback through `host.runTimer` (and reports errors through
+   * `host.reportError`); for a clock without it, the loop wraps each callback itself, so either
+   * way code in a timer callback finds the right loop.
+   */
+  attach?(host: ClockHost): void;
 }

@@ -65,7 +65,7 @@ export class RealClock implements Clock {
   }
 
   /** Sends errors thrown by timer callbacks to `reporter` (the loop). `run` calls it. @internal */
-  _attach(reporter: ErrorReporter): void {
+  attach(reporter: ErrorReporter): void {
     this.reporter = reporter;
   }
 

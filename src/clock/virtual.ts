@@ -1,7 +1,7 @@
 import { AsyncResource } from "node:async_hooks";
 import { type DeadlockedTask, describe } from "../errors.js";
 import { shuffleRange } from "../internal/prng.js";
-import type { TraceSink } from "../trace/sink.js";
+import type { TraceSink } from "../internal/sink.js";
 import type { Clock, TimerHandle } from "./clock.js";
 import { DUE, FINISHED, TimerEntry, TimerHeap } from "./heap.js";
 
@@ -201,6 +201,11 @@ export class VirtualClock implements Clock {
    * the loop shuffles, and reports a deadlock to `onDeadlock`. `run` calls it.
    * @internal
    */
+  attach(host: VirtualClockHost): void {
+    this._attach(host, undefined);
+  }
+
+  /** @internal `attach`, with the listener `run` gives for deadlocks. */
   _attach(host: VirtualClockHost, onDeadlock?: DeadlockListener): void {
     this.host = host;
     this.onDeadlock = onDeadlock;

@@ -7,8 +7,8 @@ import type { Clock, TimerHandle } from "../clock/clock.js";
 import { RealClock } from "../clock/real.js";
 import { shuffleRange } from "../internal/prng.js";
 import { RingBuffer } from "../internal/ring-buffer.js";
+import type { TraceSink } from "../internal/sink.js";
 import { type RegistryNode, TaskRegistry } from "../internal/task-registry.js";
-import type { TraceSink } from "../trace/sink.js";
 import type { FailureRecord } from "./future.js";
 
 /** What the loop knows of a task; the full class lives in task.ts. */
@@ -95,6 +95,22 @@ class TracedTimer {
   }
 }
 
+/** A timer of a clock that does not attach to loops (see `Clock.attach`). */
+class LoopTimer {
+  constructor(
+    readonly loop: Loop,
+    readonly callback: Callback,
+    readonly arg: unknown,
+  ) {}
+  static fire(timer: LoopTimer): void {
+    try {
+      timer.loop.runTimer(timer.callback, timer.arg);
+    } catch (error) {
+      timer.loop.reportError({ message: "Exception in a timer callback", error });
+    }
+  }
+}
+
 let activeLoop: Loop | undefined;
 let defaultLoop: Loop | undefined;
 
@@ -138,6 +154,8 @@ export class Loop {
   taskCount = 0;
   /** Debug mode's step watcher (see {@link StepObserver}); `null` when nothing watches. */
   steps: StepObserver | null = null;
+  /** The clock has no `attach`: the loop wraps timer callbacks itself. */
+  private readonly wrapTimers: boolean;
   /** Number of passes run so far; the virtual clock's autojump reads it to tell idleness. */
   passes = 0;
 
@@ -146,6 +164,7 @@ export class Loop {
     this.onError = options.onError ?? defaultErrorHandler;
     this.debug = options.debug ?? false;
     this.trace = options.trace ?? null;
+    this.wrapTimers = typeof this.clock.attach !== "function";
   }
 
   /** The loop's clock reading, in seconds. */
@@ -239,6 +258,10 @@ export class Loop {
 
   /** Runs `callback(arg)` once the clock reaches `when` (seconds). */
   callAt<A>(when: number, callback: (arg: A) => void, arg: A): TimerHandle {
+    if (this.wrapTimers) {
+      // A clock that does not attach to loops: its callbacks still run as part of this loop.
+      return this.clock.callAt(when, LoopTimer.fire, new LoopTimer(this, callback as Callback, arg));
+    }
     if (this.trace !== null) {
       return this.clock.callAt(when, TracedTimer.fire, new TracedTimer(this, callback as Callback, arg));
     }
@@ -386,7 +409,13 @@ export function getRunningLoop(): Loop {
   const task = taskContext.getStore();
   if (task !== undefined) return task.loop;
   if (activeLoop !== undefined) return activeLoop;
-  if (defaultLoop === undefined) defaultLoop = new Loop({ debug: process.env.AWAITRESS_DEBUG === "1" });
+  if (defaultLoop === undefined) {
+    const loop = new Loop({ debug: process.env.AWAITRESS_DEBUG === "1" });
+    defaultLoop = loop;
+    // The default loop never closes: failures nobody retrieved are reported when collected, and
+    // those still alive when the process exits are reported then.
+    process.once("exit", () => loop._reportFailures());
+  }
   return defaultLoop;
 }
 

@@ -22,7 +22,7 @@ import { FULFILLED, Future, PENDING } from "./future.js";
 import { getRunningLoop, type Loop } from "./loop.js";
 
 /** Options every waiting operation takes. */
-export interface WaitOptions {
+export interface SignalOptions {
   /**
    * Withdraws the operation when aborted: it rejects with `signal.reason` (as `fetch` and
    * `signal.throwIfAborted()` do) and takes nothing. An already aborted signal rejects at once.
@@ -36,7 +36,7 @@ export function signalOf(options: unknown, what: string): AbortSignal | undefine
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`Expected the options of ${what} to be an object such as { signal }, got ${describe(options)}`);
   }
-  const signal = (options as WaitOptions).signal;
+  const signal = (options as SignalOptions).signal;
   if (signal === undefined) return undefined;
   if (typeof signal !== "object" || signal === null || typeof (signal as AbortSignal).aborted !== "boolean") {
     throw new TypeError(`Expected \`signal\` of ${what} to be an AbortSignal, got ${describe(signal)}`);

@@ -5,15 +5,28 @@
 import type { Clock } from "../clock/clock.js";
 import { RealClock } from "../clock/real.js";
 import { VirtualClock, type VirtualClockOptions } from "../clock/virtual.js";
-import { instrument } from "../debug/instrument.js";
 import { DeadlockError, type DeadlockedTask, describe } from "../errors.js";
 import { checkSeed, seededRandom } from "../internal/prng.js";
-import type { TraceSink } from "../trace/sink.js";
+import type { TraceSink } from "../internal/sink.js";
 import type { Future } from "./future.js";
 import { type ErrorHandler, Loop } from "./loop.js";
 import { Task, type TaskFunction } from "./task.js";
 
 /** Options of {@link run}. */
+/**
+ * Debug mode's and step tracing's hooks, installed by the debug layer (src/index.ts wires it), so
+ * the core never imports the layers above it. Returns the function that removes them.
+ * @internal
+ */
+export type Instrumenter = (loop: Loop, options: RunOptions) => Promise<() => void>;
+
+let instrumenter: Instrumenter | null = null;
+
+/** @internal Installs debug mode's hooks (see {@link Instrumenter}). */
+export function setInstrumenter(fn: Instrumenter): void {
+  instrumenter = fn;
+}
+
 export interface RunOptions {
   /**
    * The loop's clock: `"real"` (wall time), `"virtual"` (time jumps to the next deadline whenever
@@ -172,7 +185,9 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
     trace: options.trace ?? null,
   });
   let uninstrument: (() => void) | undefined;
-  if (loop.debug || loop.trace !== null) uninstrument = await instrument(loop, options);
+  if ((loop.debug || loop.trace !== null) && instrumenter !== null) {
+    uninstrument = await instrumenter(loop, options);
+  }
   if (seed !== undefined) loop.shuffle = seededRandom(seed);
   // On a virtual clock, a deadlock ends the wait for main (or for the tasks cancelled on exit).
   let deadlock: DeadlockError | undefined;
@@ -187,8 +202,8 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
             stuck();
           };
     clock._attach(loop, onDeadlock);
-  } else if (clock instanceof RealClock) {
-    clock._attach(loop);
+  } else if (typeof clock.attach === "function") {
+    clock.attach(loop);
   }
   const root = new Task(main as TaskFunction<Awaited<T>>, { name: options.name ?? "main" }, loop);
   try {

@@ -5,7 +5,7 @@
 
 import type { Future } from "../core/future.js";
 import { getRunningLoop, type Loop, taskContext } from "../core/loop.js";
-import { doneFuture, failedFuture, Parked, ParkingLot, signalOf, type WaitOptions } from "../core/park.js";
+import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { describe, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 import { RingBuffer } from "../internal/ring-buffer.js";
 
@@ -154,7 +154,7 @@ export class Queue<T> implements AsyncIterable<T> {
    * @example
    * await queue.put(job);
    */
-  put(item: T, options?: WaitOptions): Future<void> {
+  put(item: T, options?: SignalOptions): Future<void> {
     const signal = signalOf(options, "Queue.put()");
     const loop = this.waitLoop();
     if (signal?.aborted) return failedFuture(signal.reason, loop);
@@ -201,7 +201,7 @@ export class Queue<T> implements AsyncIterable<T> {
    * const job = await queue.get();
    * const next = await waitFor(() => queue.get(), 5); // TimeoutError after 5 s, nothing lost
    */
-  get(options?: WaitOptions): Future<T> {
+  get(options?: SignalOptions): Future<T> {
     const signal = signalOf(options, "Queue.get()");
     const loop = this.waitLoop();
     if (signal?.aborted) return failedFuture(signal.reason, loop);
@@ -252,7 +252,7 @@ export class Queue<T> implements AsyncIterable<T> {
    * Waits until every item put into the queue was taken and marked with `taskDone()`
    * (asyncio's `join`). Returns at once when nothing is unfinished.
    */
-  join(options?: WaitOptions): Future<void> {
+  join(options?: SignalOptions): Future<void> {
     const signal = signalOf(options, "Queue.join()");
     const loop = this.waitLoop();
     if (signal?.aborted) return failedFuture(signal.reason, loop);

@@ -2,7 +2,7 @@
 
 import type { Future } from "../core/future.js";
 import { getRunningLoop } from "../core/loop.js";
-import { failedFuture, ParkedWait, ParkingLot, signalOf, type WaitOptions } from "../core/park.js";
+import { failedFuture, ParkedWait, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { operationTask } from "../core/task.js";
 import { BrokenBarrierError, describe } from "../errors.js";
 import { type SyncOptions, waitLabel } from "./lock.js";
@@ -88,7 +88,7 @@ export class Barrier {
    * `parties - 1` (asyncio's `wait`). Throws {@link BrokenBarrierError} if the barrier is
    * broken, or is reset or aborted while this task waits.
    */
-  wait(options?: WaitOptions): Future<number> {
+  wait(options?: SignalOptions): Future<number> {
     const signal = signalOf(options, "Barrier.wait()");
     if (signal?.aborted) return failedFuture(signal.reason);
     return operationTask(() => this.waitSteps(signal), this.arrived.label);

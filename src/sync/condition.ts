@@ -2,7 +2,7 @@
 
 import type { Future } from "../core/future.js";
 import { getRunningLoop } from "../core/loop.js";
-import { failedFuture, ParkedWait, ParkingLot, signalOf, type WaitOptions } from "../core/park.js";
+import { failedFuture, ParkedWait, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { operationTask } from "../core/task.js";
 import { CancelledError, describe, InvalidStateError } from "../errors.js";
 import { asyncDisposeSymbol } from "../internal/dispose.js";
@@ -58,7 +58,7 @@ export class Condition implements AsyncDisposable {
   }
 
   /** Acquires the underlying lock (see {@link Lock.acquire}); resolves to `true`. */
-  acquire(options?: WaitOptions): Future<true> {
+  acquire(options?: SignalOptions): Future<true> {
     return this.lock.acquire(options);
   }
 
@@ -84,7 +84,7 @@ export class Condition implements AsyncDisposable {
    * (asyncio's `wait`). May return spuriously: re-check the state you wait for. Throws
    * {@link InvalidStateError} if the lock is not held.
    */
-  wait(options?: WaitOptions): Future<true> {
+  wait(options?: SignalOptions): Future<true> {
     const signal = signalOf(options, "Condition.wait()");
     if (!this.lock.locked()) {
       return failedFuture(new InvalidStateError("Condition.wait() called without holding its lock: acquire it first"));
@@ -127,7 +127,7 @@ export class Condition implements AsyncDisposable {
     return true;
   }
 
-  waitFor<R>(predicate: () => R, options?: WaitOptions): Future<R> {
+  waitFor<R>(predicate: () => R, options?: SignalOptions): Future<R> {
     if (typeof predicate !== "function") {
       return failedFuture(new TypeError(`Expected \`predicate\` to be a function, got ${describe(predicate)}`));
     }
@@ -135,7 +135,7 @@ export class Condition implements AsyncDisposable {
     return operationTask(() => this.waitForSteps(predicate, options), this.waiters.label);
   }
 
-  private async waitForSteps<R>(predicate: () => R, options: WaitOptions | undefined): Promise<R> {
+  private async waitForSteps<R>(predicate: () => R, options: SignalOptions | undefined): Promise<R> {
     let result = predicate();
     while (!result) {
       await this.wait(options);

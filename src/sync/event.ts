@@ -1,7 +1,7 @@
 /** `Event`: asyncio's flag that tasks can wait for. */
 import type { Future } from "../core/future.js";
 import { getRunningLoop } from "../core/loop.js";
-import { doneFuture, failedFuture, ParkedWait, ParkingLot, signalOf, type WaitOptions } from "../core/park.js";
+import { doneFuture, failedFuture, ParkedWait, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { type SyncOptions, waitLabel } from "./lock.js";
 
 /**
@@ -44,7 +44,7 @@ export class Event {
    * Resolves to `true` once the flag is set: at once, without suspending, if it is set now
    * (asyncio's `wait`).
    */
-  wait(options?: WaitOptions): Future<true> {
+  wait(options?: SignalOptions): Future<true> {
     const signal = signalOf(options, "Event.wait()");
     const loop = getRunningLoop();
     if (signal?.aborted) return failedFuture(signal.reason, loop);

@@ -2,7 +2,7 @@
 
 import type { Future } from "../core/future.js";
 import { getRunningLoop, type Loop } from "../core/loop.js";
-import { doneFuture, failedFuture, Parked, ParkingLot, signalOf, type WaitOptions } from "../core/park.js";
+import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { describe, InvalidStateError } from "../errors.js";
 import { asyncDisposeSymbol, disposeSymbol } from "../internal/dispose.js";
 
@@ -115,7 +115,7 @@ export class Lock implements AsyncDisposable {
    * Waits until the lock is free, takes it and resolves to `true` (asyncio's `acquire`). Takes
    * it without suspending when it is free and nobody is queued.
    */
-  acquire(options?: WaitOptions): Future<true> {
+  acquire(options?: SignalOptions): Future<true> {
     const signal = signalOf(options, "Lock.acquire()");
     const loop = getRunningLoop();
     if (signal?.aborted) return failedFuture(signal.reason, loop);

@@ -2,7 +2,7 @@
 
 import type { Future } from "../core/future.js";
 import { getRunningLoop, type Loop } from "../core/loop.js";
-import { doneFuture, failedFuture, Parked, ParkingLot, signalOf, type WaitOptions } from "../core/park.js";
+import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { describe, InvalidStateError } from "../errors.js";
 import { asyncDisposeSymbol } from "../internal/dispose.js";
 import { Held, type SyncOptions, waitLabel } from "./lock.js";
@@ -69,7 +69,7 @@ export class Semaphore implements AsyncDisposable {
    * Takes a permit, waiting for one in FIFO order, and resolves to `true` (asyncio's
    * `acquire`). Takes it without suspending when one is free and nobody is queued.
    */
-  acquire(options?: WaitOptions): Future<true> {
+  acquire(options?: SignalOptions): Future<true> {
     const signal = signalOf(options, "Semaphore.acquire()");
     const loop = getRunningLoop();
     if (signal?.aborted) return failedFuture(signal.reason, loop);

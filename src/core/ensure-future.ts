@@ -3,11 +3,11 @@
  * {@link Future} they can join through `_onDone` (asyncio's `ensure_future`).
  */
 
-import { Future, PENDING } from "../core/future.js";
-import type { Loop } from "../core/loop.js";
-import { Task } from "../core/task.js";
 import { CancelledError, describe } from "../errors.js";
-import { isThenable } from "./thenable.js";
+import { isThenable } from "../internal/thenable.js";
+import { Future, PENDING } from "./future.js";
+import type { Loop } from "./loop.js";
+import { Task } from "./task.js";
 
 /**
  * Something a combinator can wait for: a {@link Task} or {@link Future}, a promise (work that is
