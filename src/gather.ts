@@ -4,7 +4,7 @@
  */
 
 import { type Awaitable, type AwaitedResult, isAwaitable, toFuture } from "./core/ensure-future.js";
-import { CANCELLED, FULFILLED, Future, PENDING, REJECTED } from "./core/future.js";
+import { CANCELLED, FULFILLED, Future, PENDING, REJECTED, trampoline } from "./core/future.js";
 import { getRunningLoop, type Loop } from "./core/loop.js";
 import { CancelledError, describe } from "./errors.js";
 import { isThenable } from "./internal/thenable.js";
@@ -79,7 +79,11 @@ class GatheringFuture<T> extends Future<T> {
     this.cancelReason = message;
     let accepted = false;
     for (const child of this._children) {
-      if (child.cancel(message)) accepted = true;
+      if (child._state !== PENDING) continue;
+      // A pending child accepts. Its cancel() runs on the trampoline, so gather(gather(...))
+      // 100,000 deep cancels in a flat loop.
+      accepted = true;
+      trampoline(cancelChild, { child, message }, this._loop);
     }
     if (!accepted) this.cancelRequested = false;
     return accepted;
@@ -243,4 +247,8 @@ export function gather(...args: unknown[]): Future<unknown[]> {
   // Registered after every child exists, so a child already done sees the full list.
   for (let i = 0; i < n; i++) (children[i] as Future<unknown>)._onDone(outer._onChildDone);
   return outer;
+}
+
+function cancelChild(request: { readonly child: Future<unknown>; readonly message: unknown }): void {
+  request.child.cancel(request.message);
 }
