@@ -88,7 +88,12 @@ export class TaskGroup {
     }
     const task = new Task(fn as TaskFunction<Awaited<T>>, options, this.loop);
     this.tasks.add(task as Task);
-    task._onDone(this.onTaskDone);
+    // asyncio's `add_done_callback`: the group reacts on the ready queue, so a sibling whose
+    // wake-up was already queued (failing at the same instant) runs first and counts too.
+    // A task already done (an eager one that failed at once) is handled at once (CPython
+    // gh-128550).
+    if (task.done()) this.onTaskDone(task);
+    else task._onDone(this.scheduleTaskDone);
     // An eager task can fail, and so abort the group, before this line.
     if (this.aborting && !task.done()) task.cancel();
     return task;
@@ -255,6 +260,11 @@ export class TaskGroup {
       if (!task.done()) task.cancel();
     }
   }
+
+  private readonly scheduleTaskDone = (task: Task): void => {
+    if (task._state === REJECTED) task.loop.callSoon(this.onTaskDone, task);
+    else this.onTaskDone(task);
+  };
 
   private readonly onTaskDone = (task: Task): void => {
     this.tasks.delete(task);

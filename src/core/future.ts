@@ -123,7 +123,11 @@ function settleReaction(r: Reaction, fulfilled: boolean, value: unknown): void {
   }
   if (resolve === null) {
     // A join: the callback is the library's own.
-    (callback as unknown as (v: unknown, task: Awaiter | null) => void)(value, r.task);
+    (callback as unknown as (v: unknown, task: Awaiter | null, future: Future<unknown>) => void)(
+      value,
+      r.task,
+      r.future,
+    );
     return;
   }
   try {
@@ -154,8 +158,10 @@ export function resumeReaction(r: Reaction): void {
     }
     if (task._state === PENDING) {
       loop._beginStep(task);
-      if (task._mustCancel) {
+      if (task._mustCancel && !(future._keepsResult && future._state === FULFILLED)) {
         // Cancelled after the future completed, before the task resumed: this await throws.
+        // (Not when the result is something taken, such as an item: the task gets it, and the
+        // cancellation lands at its next suspension.)
         task._mustCancel = false;
         settleReaction(r, false, new CancelledError(task._cancelMessage));
         return;
@@ -415,7 +421,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   _join(
     task: Awaiter,
-    onFulfilled: (value: never, task: Awaiter) => void,
+    onFulfilled: (value: never, task: Awaiter, future: Future<unknown>) => void,
     onRejected: (error: unknown, task: Awaiter) => void,
   ): void {
     this._retrieved = true;

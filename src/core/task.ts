@@ -368,8 +368,12 @@ function joinFuture(task: Task, future: Future<unknown>): void {
   future._join(task, joinFulfilled, joinRejected);
 }
 
-function joinFulfilled(value: unknown, task: Awaiter): void {
-  (task as Task)._succeed(value);
+function joinFulfilled(value: unknown, task: Awaiter, future: Future<unknown>): void {
+  const t = task as Task;
+  // The joined future holds something taken (an item, a lock): the task's result is that, even
+  // if a cancellation arrived after it was taken. asyncio does it in one step, with no gap.
+  if (t._mustCancel && future._keepsResult) t._mustCancel = false;
+  t._succeed(value);
 }
 
 function joinRejected(error: unknown, task: Awaiter): void {
