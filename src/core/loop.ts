@@ -226,10 +226,15 @@ export class Loop {
   _endStep(task: object): void {
     if (this.stepping !== task) return;
     this.stepping = null;
-    if (this.paused) {
-      this.paused = false;
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.sliceStart >= 0 && performance.now() - this.sliceStart > SLICE_MS) {
       this.scheduleDrain();
+      return;
     }
+    // Go on with the next ready callback now, rather than one microtask later: the task has
+    // registered its wait (it is suspended), and the drain runs outside any task's context.
+    taskContext.exit(this.drain);
   }
 
   /**
