@@ -101,6 +101,7 @@ export function sleep<T>(seconds: number, value?: T, options?: SignalOptions): F
 /** "15s", "0.25s", "1.5ms" — how sleeps are labelled in traces. */
 export function formatSeconds(seconds: number): string {
   if (seconds <= 0) return "0s";
+  if (!(seconds < NEVER)) return "forever";
   if (seconds < 0.001) return `${+(seconds * 1e6).toPrecision(3)}µs`;
   if (seconds < 1) return `${+(seconds * 1000).toPrecision(3)}ms`;
   return `${+seconds.toPrecision(6)}s`;

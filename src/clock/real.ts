@@ -14,9 +14,9 @@ interface ErrorReporter {
 
 /**
  * The wall clock: `performance.now()` in seconds, with every timer of the loop kept in one heap
- * and a single native timer armed for the earliest deadline. Timers due together fire one at a
- * time in deadline order (scheduling order for equal deadlines), each after the task the previous
- * one woke has run to its next await: asyncio's order, where each woken task runs one step.
+ * and a single native timer armed for the earliest deadline. Every timer due when it fires runs in
+ * one pass, in deadline order (scheduling order for equal deadlines): asyncio's `_run_once`. The
+ * tasks they wake then run one step at a time, each until it waits again.
  *
  * Chosen over one native `setTimeout` per timer by measurement (`bench/timers.ts`: 100,000
  * concurrent sleeps of 0–50 ms): the heap is faster on Node 20 and 24, and it is what gives the
@@ -35,7 +35,6 @@ export class RealClock implements Clock {
   private native: ReturnType<typeof setTimeout> | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
   private reporter: ErrorReporter | undefined = undefined;
-  /** `setImmediate` idle points queued; each fires at most one due timer. */
 
   now(): number {
     return performance.now() / 1000;
@@ -96,7 +95,6 @@ export class RealClock implements Clock {
     this.fireDue();
   });
 
-  /** An idle point between two due timers: a `setImmediate` runs once microtasks have drained. */
   /**
    * Fires every timer due now, in deadline-then-scheduling order, in one pass (asyncio's
    * `_run_once`). A timer a callback schedules for now fires on the next pass.

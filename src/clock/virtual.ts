@@ -67,9 +67,9 @@ const PROBE_BATCH = 64;
 /**
  * A clock whose time moves only when the program has nothing to do: once the microtask queue has
  * drained (a `setImmediate` observes it), it jumps to the earliest deadline and fires that timer.
- * Timers due at the same instant fire one per idle point (the task one wakes runs until it waits
- * again before the next fires, as a task's step runs whole in asyncio), in the order they were
- * scheduled, or in an order drawn from the seed under `run(main, { shuffle })`. Sleeps of hours
+ * Every timer due at that instant fires in one pass (asyncio's `_run_once`), in the order they
+ * were scheduled, or in an order drawn from the seed under `run(main, { shuffle })`; the tasks they
+ * wake then run one step at a time, each until it waits again. Sleeps of hours
  * take no real time, and the same program gives the same output on every run. asyncio has no
  * virtual clock; this is Trio's `MockClock` with autojump. {@link VirtualClock.advance} moves time
  * by hand.
@@ -247,10 +247,8 @@ export class VirtualClock implements Clock {
   }
 
   /**
-   * Runs when the microtask queue is empty: every task is waiting. Fires one timer, the earliest;
-   * the next one, even if due at the same instant, waits for the next idle point, so the task a
-   * timer wakes runs until it waits again before the next timer's task resumes, as each task's
-   * step runs whole in asyncio (the seed program's order depends on it).
+   * Runs when the microtask queue is empty and the loop has nothing runnable: every task is
+   * waiting. Fires every timer due at the earliest deadline (see `fireNext`).
    */
   private readonly probe = (): void => {
     this.probes--;

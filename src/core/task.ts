@@ -33,8 +33,11 @@ export type TaskFunction<T> = () => T | PromiseLike<T>;
  * `cancel()` makes the await the task is suspended on throw {@link CancelledError}. The await
  * must be on an awaitress primitive (a sleep, a queue, a lock, a task, a future): a task awaiting a
  * foreign promise (say `fetch`) sees the cancellation at its next awaitress await; if its
- * function returns first, the request came too late and the result stands (unless the task
- * cancelled itself). Pass {@link Task.signal} to foreign APIs so they stop too.
+ * function returns first, the task ends cancelled all the same (asyncio's rule). A cancellation
+ * requested after what the task awaits completed, before the task resumed, makes that await throw
+ * (asyncio's must-cancel) — unless what it completed with is something taken (an item, a lock),
+ * which is never discarded: then the next await that suspends throws. Pass {@link Task.signal}
+ * to foreign APIs so they stop too.
  *
  * @example
  * const t = createTask(async () => { await sleep(10); return 1 }, { name: "slow" });

@@ -192,14 +192,15 @@ export class Queue<T> implements AsyncIterable<T> {
    * Completes without suspending when an item is there. Throws {@link QueueShutDown} once the
    * queue is shut down and empty (a task waiting in `get` is released with it).
    *
-   * Give `waitFor`, `timeout`, `gather` or a task group the function `() => queue.get()`, not
-   * the call `queue.get()`: a get that has already started is not cancelled with them (it is not
-   * theirs to cancel), stays registered and takes a later item that nobody receives. asyncio
-   * avoids this because `q.get()` there is a coroutine that has not started yet.
+   * Returns a {@link Future}: cancelling it — directly, or through `waitFor`, `timeout`, `gather`
+   * or a task group — withdraws the get, which then takes nothing (a get woken but not yet run
+   * passes its item on). With `{ signal }`, aborting withdraws it the same way and rejects with
+   * `signal.reason`.
    *
    * @example
    * const job = await queue.get();
-   * const next = await waitFor(() => queue.get(), 5); // TimeoutError after 5 s, nothing lost
+   * const next = await waitFor(queue.get(), 5); // TimeoutError after 5 s, nothing lost
+   * const item = await queue.get({ signal: AbortSignal.timeout(1000) });
    */
   get(options?: SignalOptions): Future<T> {
     const signal = signalOf(options, "Queue.get()");
