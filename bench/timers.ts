@@ -14,9 +14,8 @@
  *   npx tsx bench/timers.ts --count 10000 --rounds 3
  */
 import { pathToFileURL } from "node:url";
-import type { Clock, TimerHandle } from "../src/clock/clock.js";
-import { createTask, gather, RealClock, run, sleep } from "../src/index.js";
-import { seededRandom } from "../src/internal/prng.js";
+import { type Clock, createTask, gather, RealClock, run, sleep, type TimerHandle } from "../src/index.js";
+import { seededRandom } from "./prng.js";
 
 /** The rejected alternative: one native timer per awaitress timer. */
 class NativeTimersClock implements Clock {

@@ -13,7 +13,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { createTask, gather, run, sleep, time } from "../src/index.js";
-import { seededRandom } from "../src/internal/prng.js";
+import { seededRandom } from "./prng.js";
 
 /** How delays are drawn: whole milliseconds, or any real number of seconds. */
 export type DelayShape = "ms" | "continuous";
