@@ -1,17 +1,20 @@
 /**
- * The workloads with awaitress, written as a user would write them. The suite bundles this
- * file with the library's TypeScript sources (src/), so what runs is src/ as esbuild compiles
- * it, not dist/.
+ * The workloads with awaitress, written as a user would write them, with the public API only
+ * (the package root, src/index.ts). The suite bundles this file with the library's TypeScript
+ * sources (src/), so what runs is src/ as esbuild compiles it, not dist/.
  */
-import { gather } from "../../src/gather.js";
-import { Queue } from "../../src/queues/queue.js";
-import type { RunOptions } from "../../src/core/run.js";
-import { run } from "../../src/core/run.js";
-import { sleep } from "../../src/sleep.js";
-import { Lock } from "../../src/sync/lock.js";
-import { Semaphore } from "../../src/sync/semaphore.js";
-import { createTask, type Task } from "../../src/core/task.js";
-import { Recorder } from "../../src/trace/recorder.js";
+import {
+  createTask,
+  gather,
+  Lock,
+  Queue,
+  Recorder,
+  type RunOptions,
+  run,
+  Semaphore,
+  sleep,
+  type Task,
+} from "../../src/index.js";
 import { timersWorkload } from "../timers.js";
 import { virtualClockWorkload } from "../virtual-clock.js";
 import { type Workload, w4Delay, w5Delay } from "../workloads.js";
