@@ -1,8 +1,9 @@
 /**
  * One measured run in its own process: `node child.mjs <library bundle> <workload key> <params json>`.
  * Loads only that library's bundle, runs the workload once, and prints one JSON line:
- * `{ ms, cpuMs, checksum, rssBefore, maxRss }` (bytes), or `{ error }`. `cpuMs` is the process's CPU
- * time (user + system, all threads) over the measured part: less disturbed by other load than `ms`.
+ * `{ ms, cpuMs, checksum, rssBefore, maxRss, extras }` (bytes), or `{ error }`. `cpuMs` is the process's
+ * CPU time (user + system, all threads) over the measured part: less disturbed by other load than
+ * `ms`. `extras` holds the figures the workload reported (`report(key, value)`).
  */
 import { pathToFileURL } from "node:url";
 import type { Params, Workload } from "./workloads.js";
@@ -36,12 +37,16 @@ async function main(): Promise<void> {
     start = performance.now();
     cpu = process.cpuUsage();
   };
-  const checksum = await workload(params, mark);
+  const extras: Record<string, number> = {};
+  const report = (name: string, value: number) => {
+    extras[name] = value;
+  };
+  const checksum = await workload(params, mark, report);
   const ms = performance.now() - start;
   const used = process.cpuUsage(cpu);
   const cpuMs = (used.user + used.system) / 1000;
   const maxRss = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(`${JSON.stringify({ ms, cpuMs, checksum, rssBefore, maxRss })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs, checksum, rssBefore, maxRss, extras })}\n`);
 }
 
 main().then(

@@ -5,9 +5,16 @@
  * peer, peak RSS.
  *
  *   npm run bench -- [--runs 5] [--only W1,W3] [--node 20,24] [--scale 1] [--no-python] [--cpu]
- *                    [--timeout 300] [--jobs 1] [--json results.json] [--markdown tables.md]
+ *                    [--baseline <git-ref>[,<git-ref>...]] [--timeout 300] [--jobs 1]
+ *                    [--json results.json] [--markdown tables.md]
  *
  * `--cpu` compares CPU time instead of wall time (for a machine shared with other work).
+ *
+ * `--baseline <git-ref>` also bundles awaitress from the src/ of that git revision (extracted
+ * with `git archive <ref> src` into the run's folder) and runs it as extra rows, `awaitress@<ref>
+ * ...`, one after each awaitress row of every workload, in the same alternating rounds: a
+ * before/after table from one run. The workloads' code (bench/) is today's in both; only src/
+ * differs, so a baseline must export what bench/impl/awaitress.ts imports from the package root.
  *
  * awaitress runs from its TypeScript sources (src/), bundled by esbuild with each library's
  * workloads into node_modules/.cache/awaitress-bench/run-<pid>-<time>/ (removed afterwards), one
@@ -16,11 +23,20 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { delimiter, dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Plugin } from "esbuild";
 import { node24 } from "../scripts/node24.mjs";
-import { type Case, cases, type Library, type Params, type Row, scaleParams } from "./workloads.js";
+import {
+  type Case,
+  cases,
+  type Extra,
+  type Goal,
+  type Library,
+  type Params,
+  type Row,
+  scaleParams,
+} from "./workloads.js";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = resolve(benchDir, "..");
@@ -48,6 +64,8 @@ export interface SuiteOptions {
   measure: "wall" | "cpu";
   /** Child processes run at once: 1 for measurements; more only for smoke runs. */
   jobs: number;
+  /** Git revisions whose src/ also runs, as extra `awaitress@<ref>` rows (`--baseline`). */
+  baselines: string[];
 }
 
 /** One child process's measurement. */
@@ -61,6 +79,8 @@ export interface Sample {
   rssBefore: number;
   /** Peak RSS of the whole process (bytes). */
   maxRss: number;
+  /** The figures the workload reported (the case's `extras`). */
+  extras?: Record<string, number>;
 }
 
 export interface RowResult {
@@ -87,6 +107,7 @@ const defaults: SuiteOptions = {
   timeoutSeconds: 300,
   measure: "wall",
   jobs: 1,
+  baselines: [],
 };
 
 /**
@@ -136,18 +157,19 @@ const libraries: Exclude<Library, "python">[] = [
   "p-limit",
 ];
 
+const common = {
+  bundle: true,
+  platform: "node" as const,
+  format: "esm" as const,
+  target: "node20",
+  packages: "external" as const,
+  logLevel: "silent" as const,
+  sourcemap: false,
+};
+
 /** Bundles the child and one module per library into `outDir` (made if missing); returns it. */
 export async function buildBundles(outDir: string = join(cacheDir, "latest")): Promise<string> {
   mkdirSync(outDir, { recursive: true });
-  const common = {
-    bundle: true,
-    platform: "node" as const,
-    format: "esm" as const,
-    target: "node20",
-    packages: "external" as const,
-    logLevel: "error" as const,
-    sourcemap: false,
-  };
   await build({ ...common, entryPoints: [join(benchDir, "child.ts")], outfile: join(outDir, "child.mjs") });
   for (const library of libraries) {
     const source = library === "awaitress-notrace" ? "awaitress" : library;
@@ -159,6 +181,110 @@ export async function buildBundles(outDir: string = join(cacheDir, "latest")): P
     });
   }
   return outDir;
+}
+
+/** The awaitress bundles of another revision's src/ (`--baseline`). */
+export interface Baseline {
+  /** The git ref as given. */
+  ref: string;
+  /** The commit it names. */
+  commit: string;
+  /** File name stem of its bundles in the run's folder: `<stem>-awaitress.mjs`, `<stem>-awaitress-notrace.mjs`. */
+  stem: string;
+  /** Why it could not be built (its rows then fail with this). */
+  error?: string;
+}
+
+/**
+ * Makes esbuild read every module of this checkout's src/ from `otherSrc` instead: imports that
+ * point into src/ (from bench/ files) are redirected, and src/'s own relative imports then stay
+ * inside `otherSrc`.
+ */
+function redirectSrc(otherSrc: string): Plugin {
+  const ownSrc = join(root, "src");
+  return {
+    name: "baseline-src",
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        const target = resolve(args.resolveDir, args.path);
+        if (!target.startsWith(ownSrc + sep)) return undefined;
+        const moved = join(otherSrc, relative(ownSrc, target));
+        const found = await b.resolve(moved, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer });
+        if (found.errors.length > 0) return { errors: found.errors };
+        return { path: found.path, sideEffects: found.sideEffects };
+      });
+    },
+  };
+}
+
+/**
+ * Extracts the src/ of git revision `ref` into `outDir/<stem>/src` and bundles
+ * bench/impl/awaitress.ts with it (with and without trace sites). Never throws: a revision that
+ * does not build comes back with `error`.
+ */
+export async function buildBaseline(outDir: string, ref: string, stem: string): Promise<Baseline> {
+  let commit = ref;
+  try {
+    commit = execFileSync("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], {
+      cwd: root,
+      encoding: "utf8",
+    }).trim();
+  } catch {
+    return { ref, commit, stem, error: `--baseline ${ref}: not a git revision of ${root}` };
+  }
+  try {
+    const dir = join(outDir, stem);
+    mkdirSync(dir, { recursive: true });
+    const tar = execFileSync("git", ["archive", "--format=tar", commit, "src"], {
+      cwd: root,
+      maxBuffer: 1 << 30,
+    });
+    execFileSync("tar", ["-x", "-C", dir], { input: tar });
+    const otherSrc = join(dir, "src");
+    for (const library of ["awaitress", "awaitress-notrace"] as const) {
+      await build({
+        ...common,
+        entryPoints: [join(benchDir, "impl", "awaitress.ts")],
+        outfile: join(outDir, `${stem}-${library}.mjs`),
+        plugins: library === "awaitress-notrace" ? [redirectSrc(otherSrc), stripTracing] : [redirectSrc(otherSrc)],
+      });
+    }
+    return { ref, commit, stem };
+  } catch (error) {
+    const text = (error as { errors?: { text: string }[] }).errors?.map((e) => e.text).join("; ") ?? String(error);
+    return { ref, commit, stem, error: `--baseline ${ref} (${commit.slice(0, 10)}) does not build: ${text}` };
+  }
+}
+
+/** The label of a baseline copy of an awaitress row: "awaitress@<ref> ..." */
+function baselineLabel(label: string, ref: string): string {
+  return label.startsWith("awaitress")
+    ? `awaitress@${ref}${label.slice("awaitress".length)}`
+    : `awaitress@${ref}: ${label}`;
+}
+
+/** A case's rows with, after each awaitress row, its copy for each baseline. */
+export function withBaselines(rows: readonly Row[], refs: readonly string[]): Row[] {
+  const out: Row[] = [];
+  for (const row of rows) {
+    out.push(row);
+    if (row.library !== "awaitress" && row.library !== "awaitress-notrace") continue;
+    for (const ref of refs) {
+      // A baseline row is never the table's raw row (T1/T2 compare with today's tracing-off row).
+      out.push({
+        ...row,
+        label: baselineLabel(row.label, ref),
+        baseline: ref,
+        role: row.role === "raw" ? "note" : row.role,
+      });
+    }
+  }
+  return out;
+}
+
+/** Whether `id` (from --only) names case `c`. */
+function names(c: Case, id: string): boolean {
+  return c.id === id || (c.aliases?.includes(id) ?? false);
 }
 
 function hasPython(): boolean {
@@ -192,41 +318,61 @@ function runChild(command: string, args: string[], timeoutSeconds: number): Prom
 }
 
 function rowParams(row: Row, params: Params): Params {
-  return row.maxN !== undefined && params.n > row.maxN ? { ...params, n: row.maxN } : params;
+  const n = row.fraction === undefined ? params.n : Math.max(1, Math.round(params.n * row.fraction));
+  return row.maxN !== undefined && n > row.maxN ? { ...params, n: row.maxN } : { ...params, n };
 }
 
 /** Runs the suite and returns every measurement; prints tables unless `quiet`. */
 export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<CaseResult[]> {
   const options = { ...defaults, ...partial };
+  const unknown = options.only.filter((id) => !cases.some((c) => names(c, id)));
+  if (unknown.length > 0) {
+    throw new Error(`--only: no workload ${unknown.join(", ")}; the workloads: ${cases.map((c) => c.id).join(", ")}`);
+  }
   // Bundles of this run only: a suite started meanwhile (say the smoke test) cannot swap them.
   const outDir = await buildBundles(join(cacheDir, `run-${process.pid}-${Date.now()}`));
   try {
-    return await runCases(options, outDir);
+    const baselines = new Map<string, Baseline>();
+    for (const [index, ref] of options.baselines.entries()) {
+      baselines.set(ref, await buildBaseline(outDir, ref, `baseline${index}`));
+    }
+    return await runCases(options, outDir, baselines);
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }
 }
 
-async function runCases(options: SuiteOptions, outDir: string): Promise<CaseResult[]> {
+async function runCases(
+  options: SuiteOptions,
+  outDir: string,
+  baselines: Map<string, Baseline>,
+): Promise<CaseResult[]> {
   const log = options.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
   const nodes = options.nodes.map((spec) => {
     const binary = resolveNode(spec);
     return { binary, version: nodeVersion(binary) };
   });
   const python = options.python && hasPython();
-  const selected = cases.filter((c) => options.only.length === 0 || options.only.includes(c.id));
+  const selected = cases.filter((c) => options.only.length === 0 || options.only.some((id) => names(c, id)));
   log(
     `# awaitress benchmarks — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${options.runs} run(s) each, ${options.measure} time`,
   );
-  log(`# nodes: ${nodes.map((n) => n.version).join(", ")}${python ? `; ${pythonVersion()}` : ""}\n`);
+  log(`# nodes: ${nodes.map((n) => n.version).join(", ")}${python ? `; ${pythonVersion()}` : ""}`);
+  log(`# awaitress: src/ of the work tree (${describeWorkTree()})`);
+  for (const b of baselines.values()) {
+    log(`# awaitress@${b.ref}: src/ of commit ${b.commit}${b.error === undefined ? "" : ` — ${b.error}`}`);
+  }
+  log("");
   const results: CaseResult[] = [];
   for (const c of selected) {
     const params = scaleParams(c.params, options.scale);
+    // The same row objects on every node: formatGoals matches a row across nodes by identity.
+    const rows = withBaselines(c.rows, [...baselines.keys()]);
     const perNode = nodes.map((node) => ({
       case: c,
       node: node.version,
       params,
-      rows: c.rows
+      rows: rows
         .filter((row) => row.library !== "python" || python)
         .map((row) => ({ row, params: rowParams(row, params), samples: [] as Sample[], errors: [] as string[] })),
     }));
@@ -256,11 +402,17 @@ async function runCases(options: SuiteOptions, outDir: string): Promise<CaseResu
             );
             continue;
           }
+          const baseline = rr.row.baseline === undefined ? undefined : baselines.get(rr.row.baseline);
+          if (baseline?.error !== undefined) {
+            record(rr, { error: baseline.error });
+            continue;
+          }
+          const bundle = baseline === undefined ? `${rr.row.library}.mjs` : `${baseline.stem}-${rr.row.library}.mjs`;
           const args = [
             "--expose-gc",
             "--max-old-space-size=8192",
             join(outDir, "child.mjs"),
-            join(outDir, `${rr.row.library}.mjs`),
+            join(outDir, bundle),
             rr.row.key,
             json,
           ];
@@ -297,6 +449,17 @@ function record(target: { samples: Sample[]; errors: string[] }, outcome: Sample
   else target.samples.push(outcome);
 }
 
+/** The work tree's commit, and whether its src/ differs from it. */
+function describeWorkTree(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short=10", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: root, encoding: "utf8" }).trim();
+    return dirty === "" ? `clean at ${head}` : `HEAD ${head} plus uncommitted changes under src/`;
+  } catch {
+    return "not a git checkout";
+  }
+}
+
 function pythonVersion(): string {
   return `Python ${spawnSync("python3", ["--version"], { encoding: "utf8" }).stdout.trim().replace("Python ", "")}`;
 }
@@ -307,6 +470,13 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1
     ? (sorted[mid] as number)
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Median, min and max of one reported figure over a row's runs. */
+export interface ExtraStats {
+  median: number;
+  min: number;
+  max: number;
 }
 
 /** The figures of one row. */
@@ -322,6 +492,8 @@ export interface RowStats {
   vsPeer: number | undefined;
   peakRss: number;
   rssAbove: number;
+  /** The case's reported figures (`extras`), by key; absent when no run reported a number. */
+  extras: Map<string, ExtraStats>;
 }
 
 /** Medians and ratios of every row of a case that has samples. */
@@ -344,6 +516,15 @@ export function caseStats(result: CaseResult, measure: "wall" | "cpu" = "wall"):
     const ms = rr.samples.map(time);
     const medianMs = median(ms);
     const units = c.metric === "events" ? rr.params.n * rr.params.depth : rr.params.n;
+    const extras = new Map<string, ExtraStats>();
+    for (const extra of c.extras ?? []) {
+      const values = rr.samples
+        .map((s) => s.extras?.[extra.key])
+        .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+      if (values.length > 0) {
+        extras.set(extra.key, { median: median(values), min: Math.min(...values), max: Math.max(...values) });
+      }
+    }
     stats.set(rr, {
       medianMs,
       minMs: Math.min(...ms),
@@ -353,6 +534,7 @@ export function caseStats(result: CaseResult, measure: "wall" | "cpu" = "wall"):
       vsPeer: bestPeer === undefined ? undefined : speed(rr) / bestPeer,
       peakRss: median(rr.samples.map((s) => s.maxRss)),
       rssAbove: median(rr.samples.map((s) => s.maxRss - s.rssBefore)),
+      extras,
     });
   }
   return stats;
@@ -380,44 +562,127 @@ function fmtMb(bytes: number): string {
   return `${(bytes / 1048576).toFixed(0)} MB`;
 }
 
+/** One reported figure: `unit` is the extra's, `rateUnit` the case's (for rates). */
+function fmtExtra(value: number, unit: Extra["unit"], rateUnit: string): string {
+  if (unit === "ms") return fmtMs(value);
+  if (unit === "MB") return `${value.toFixed(1)} MB`;
+  if (unit === "%") return `${value.toFixed(1)}%`;
+  return fmtRate(value, rateUnit);
+}
+
+/** A reported figure's median, with the range when runs disagree. */
+function fmtExtraStats(e: ExtraStats | undefined, unit: Extra["unit"], rateUnit: string): string {
+  if (e === undefined) return "–";
+  const mid = fmtExtra(e.median, unit, rateUnit);
+  if (e.min === e.max) return mid;
+  return `${mid} (${fmtExtra(e.min, unit, rateUnit)}–${fmtExtra(e.max, unit, rateUnit)})`;
+}
+
+/** The case's goals: `goal`, then `goals`. */
+function goalsOf(c: Case): Goal[] {
+  return [...(c.goal === undefined ? [] : [c.goal]), ...(c.goals ?? [])];
+}
+
+/** Whether a goal is checked on this row: awaitress rows (and their baseline copies), maybe by tag. */
+function goalApplies(goal: Goal, row: Row): boolean {
+  if (row.role !== "awaitress") return false;
+  return goal.rows === undefined || (row.tag !== undefined && goal.rows.includes(row.tag));
+}
+
+/** The figure a goal reads on one row, or undefined when it is missing. */
+function goalValue(goal: Goal, result: CaseResult, rr: RowResult, stats: Map<RowResult, RowStats>): number | undefined {
+  const s = stats.get(rr);
+  if (s === undefined) return undefined;
+  switch (goal.against) {
+    case "raw":
+      return s.vsRaw;
+    case "peer":
+      return s.vsPeer;
+    case "rate":
+      return s.rate;
+    case "extra":
+      return s.extras.get(goal.extra ?? "")?.median;
+    case "row": {
+      // A baseline row compares with the same build's row: its own copy of the tagged row.
+      const base = result.rows.find((x) => x.row.tag === goal.baseRow && x.row.baseline === rr.row.baseline);
+      const b = base === undefined ? undefined : stats.get(base);
+      return b === undefined ? undefined : s.rate / b.rate;
+    }
+  }
+}
+
+function goalMet(goal: Goal, value: number): boolean {
+  return (goal.atLeast === undefined || value >= goal.atLeast) && (goal.atMost === undefined || value <= goal.atMost);
+}
+
+/** A goal's figure as the tables print it; `suffix` adds "raw"/"peer"/"of <row>" to ratios. */
+function fmtGoalValue(goal: Goal, c: Case, value: number, suffix: boolean): string {
+  switch (goal.against) {
+    case "raw":
+      return suffix ? `${fmtRatio(value)} raw` : fmtRatio(value);
+    case "peer":
+      return suffix ? `${fmtRatio(value)} peer` : fmtRatio(value);
+    case "rate":
+      return fmtRate(value, c.unit);
+    case "extra": {
+      const unit = c.extras?.find((e) => e.key === goal.extra)?.unit ?? "ms";
+      return fmtExtra(value, unit, c.unit);
+    }
+    case "row":
+      return suffix ? `${fmtRatio(value)} of ${goal.baseRow}` : fmtRatio(value);
+  }
+}
+
 /** A markdown table of one case on one node, with the goal check under it. */
 export function formatCase(result: CaseResult, measure: "wall" | "cpu" = "wall"): string {
   const c = result.case;
   const stats = caseStats(result, measure);
   const runs = Math.max(0, ...result.rows.map((rr) => rr.samples.length));
-  const shown = measure === "cpu" && c.metric !== "latency" ? "CPU time" : "wall time";
+  const report = c.metric === "report";
+  const shown = report ? "reported figures" : measure === "cpu" && c.metric !== "latency" ? "CPU time" : "wall time";
   const lines = [
     `### ${c.id}: ${c.title} — Node ${result.node}, n = ${result.params.n.toLocaleString("en")}, ${runs} runs, ${shown}`,
   ];
   const latency = c.metric === "latency";
-  lines.push(
-    `| implementation | median | min–max | ${latency ? "over ideal" : "rate"} | vs raw | vs fastest peer | peak RSS | RSS above start |`,
-  );
-  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const extras = c.extras ?? [];
+  const timeHeads = report ? [] : ["median", "min–max", latency ? "over ideal" : "rate", "vs raw", "vs fastest peer"];
+  const heads = ["implementation", ...timeHeads, ...extras.map((e) => e.label), "peak RSS", "RSS above start"];
+  lines.push(`| ${heads.join(" | ")} |`);
+  lines.push(`| --- |${" ---: |".repeat(heads.length - 1)}`);
+  const blanks = " |".repeat(heads.length - 2);
   for (const rr of result.rows) {
     const s = stats.get(rr);
     const size = rr.params.n !== result.params.n ? ` (n = ${rr.params.n.toLocaleString("en")})` : "";
-    const label = `${rr.row.role === "awaitress" ? "**" : ""}${rr.row.label}${rr.row.role === "awaitress" ? "**" : ""}${size}`;
+    const bold = rr.row.role === "awaitress" && rr.row.baseline === undefined ? "**" : "";
+    const label = `${bold}${rr.row.label}${bold}${size}`;
     if (s === undefined) {
-      lines.push(`| ${label} | ${rr.errors[0]?.slice(0, 100) ?? "not run"} | | | | | | |`);
+      lines.push(`| ${label} | ${rr.errors[0]?.slice(0, 100) ?? "not run"} |${blanks}`);
       continue;
     }
-    const third = latency ? `+${fmtMs(s.medianMs - c.params.depth)}` : fmtRate(s.rate, c.unit);
-    lines.push(
-      `| ${label} | ${fmtMs(s.medianMs)} | ${fmtMs(s.minMs)}–${fmtMs(s.maxMs)} | ${third} | ${fmtRatio(s.vsRaw)} | ${fmtRatio(s.vsPeer)} | ${fmtMb(s.peakRss)} | ${fmtMb(s.rssAbove)} |`,
-    );
+    const cells: string[] = [];
+    if (!report) {
+      const third = latency ? `+${fmtMs(s.medianMs - c.params.depth)}` : fmtRate(s.rate, c.unit);
+      cells.push(
+        fmtMs(s.medianMs),
+        `${fmtMs(s.minMs)}–${fmtMs(s.maxMs)}`,
+        third,
+        fmtRatio(s.vsRaw),
+        fmtRatio(s.vsPeer),
+      );
+    }
+    for (const e of extras) cells.push(fmtExtraStats(s.extras.get(e.key), e.unit, c.unit));
+    cells.push(fmtMb(s.peakRss), fmtMb(s.rssAbove));
+    lines.push(`| ${label} | ${cells.join(" | ")} |`);
     if (rr.errors.length > 0)
-      lines.push(`| ↳ ${rr.errors.length} failed run(s): ${rr.errors[0]?.slice(0, 100)} | | | | | | | |`);
+      lines.push(`| ↳ ${rr.errors.length} failed run(s): ${rr.errors[0]?.slice(0, 100)} |${blanks} |`);
   }
-  const goal = c.goal;
-  if (goal !== undefined) {
+  for (const goal of goalsOf(c)) {
     for (const rr of result.rows) {
-      const s = stats.get(rr);
-      if (rr.row.role !== "awaitress" || s === undefined) continue;
-      const value = goal.against === "raw" ? s.vsRaw : goal.against === "peer" ? s.vsPeer : s.rate;
+      if (!goalApplies(goal, rr.row)) continue;
+      const value = goalValue(goal, result, rr, stats);
       if (value === undefined) continue;
-      const shown = goal.against === "rate" ? fmtRate(value, c.unit) : fmtRatio(value);
-      lines.push(`\nGoal ${goal.text}: ${rr.row.label} ${shown} ${value >= goal.atLeast ? "✓ met" : "✗ missed"}`);
+      const shownValue = fmtGoalValue(goal, c, value, false);
+      lines.push(`\nGoal ${goal.text}: ${rr.row.label} ${shownValue} ${goalMet(goal, value) ? "✓ met" : "✗ missed"}`);
     }
   }
   return `${lines.join("\n")}\n`;
@@ -429,46 +694,48 @@ export function formatGoals(results: CaseResult[], measure: "wall" | "cpu" = "wa
     "| workload | goal (Node 24) | awaitress row | Node 20 | Node 24 | met on Node 24 |",
     "| --- | --- | --- | ---: | ---: | --- |",
   ];
+  const statsOf = new Map<CaseResult, Map<RowResult, RowStats>>();
+  const stats = (result: CaseResult) => {
+    let s = statsOf.get(result);
+    if (s === undefined) {
+      s = caseStats(result, measure);
+      statsOf.set(result, s);
+    }
+    return s;
+  };
+  const major = (result: CaseResult) => result.node.split(".")[0] ?? result.node;
   const ids = [...new Set(results.map((r) => r.case.id))];
   for (const id of ids) {
     const perNode = results.filter((r) => r.case.id === id);
     const c = perNode[0]?.case;
-    const goal = c?.goal;
-    if (c === undefined || goal === undefined) continue;
-    for (const row of c.rows.filter((r) => r.role === "awaitress")) {
-      const figures = new Map<string, number | undefined>();
-      for (const result of perNode) {
-        const rr = result.rows.find((x) => x.row === row);
-        const s = rr === undefined ? undefined : caseStats(result, measure).get(rr);
-        const value =
-          s === undefined ? undefined : goal.against === "raw" ? s.vsRaw : goal.against === "peer" ? s.vsPeer : s.rate;
-        figures.set(result.node.split(".")[0] ?? result.node, value);
+    if (c === undefined) continue;
+    const rows = (perNode[0] as CaseResult).rows.map((rr) => rr.row);
+    for (const goal of goalsOf(c)) {
+      for (const row of rows.filter((r) => goalApplies(goal, r))) {
+        const figures = new Map<string, number | undefined>();
+        for (const result of perNode) {
+          const rr = result.rows.find((x) => x.row === row);
+          figures.set(major(result), rr === undefined ? undefined : goalValue(goal, result, rr, stats(result)));
+        }
+        const show = (v: number | undefined) => (v === undefined ? "–" : fmtGoalValue(goal, c, v, true));
+        const v24 = figures.get("v24");
+        const met = v24 === undefined ? "not run" : goalMet(goal, v24) ? "yes" : "**no**";
+        lines.push(`| ${c.id} | ${goal.text} | ${row.label} | ${show(figures.get("v20"))} | ${show(v24)} | ${met} |`);
+        const limit = c.rssGoalMb;
+        if (limit === undefined || goal !== c.goal) continue;
+        const mb = new Map<string, number | undefined>();
+        for (const result of perNode) {
+          const rr = result.rows.find((x) => x.row === row);
+          const s = rr === undefined ? undefined : stats(result).get(rr);
+          mb.set(major(result), s === undefined ? undefined : s.rssAbove / 1048576);
+        }
+        const showMb = (v: number | undefined) => (v === undefined ? "–" : `${v.toFixed(0)} MB`);
+        const m24 = mb.get("v24");
+        const ok = m24 === undefined ? "not run" : m24 < limit ? "yes" : "**no**";
+        lines.push(
+          `| ${c.id} | ${c.params.n.toLocaleString("en")} sleeping tasks < ${limit} MB RSS above start | ${row.label} | ${showMb(mb.get("v20"))} | ${showMb(m24)} | ${ok} |`,
+        );
       }
-      const show = (v: number | undefined) =>
-        v === undefined
-          ? "–"
-          : goal.against === "rate"
-            ? fmtRate(v, c.unit)
-            : goal.against === "peer"
-              ? `${fmtRatio(v)} peer`
-              : `${fmtRatio(v)} raw`;
-      const v24 = figures.get("v24");
-      const met = v24 === undefined ? "not run" : v24 >= goal.atLeast ? "yes" : "**no**";
-      lines.push(`| ${c.id} | ${goal.text} | ${row.label} | ${show(figures.get("v20"))} | ${show(v24)} | ${met} |`);
-      const limit = c.rssGoalMb;
-      if (limit === undefined) continue;
-      const mb = new Map<string, number | undefined>();
-      for (const result of perNode) {
-        const rr = result.rows.find((x) => x.row === row);
-        const s = rr === undefined ? undefined : caseStats(result, measure).get(rr);
-        mb.set(result.node.split(".")[0] ?? result.node, s === undefined ? undefined : s.rssAbove / 1048576);
-      }
-      const showMb = (v: number | undefined) => (v === undefined ? "–" : `${v.toFixed(0)} MB`);
-      const m24 = mb.get("v24");
-      const ok = m24 === undefined ? "not run" : m24 < limit ? "yes" : "**no**";
-      lines.push(
-        `| ${c.id} | ${c.params.n.toLocaleString("en")} sleeping tasks < ${limit} MB RSS above start | ${row.label} | ${showMb(mb.get("v20"))} | ${showMb(m24)} | ${ok} |`,
-      );
     }
   }
   return `${lines.join("\n")}\n`;
@@ -493,6 +760,7 @@ function parseArgs(argv: string[]): Partial<SuiteOptions> & { json?: string; mar
     else if (arg === "--cpu") options.measure = "cpu";
     else if (arg === "--jobs") options.jobs = Number(value());
     else if (arg === "--markdown") options.markdown = value();
+    else if (arg === "--baseline") options.baselines = value().split(",");
     else throw new Error(`unknown option ${arg}; see the comment at the top of bench/run.ts`);
   }
   return options;

@@ -14,8 +14,16 @@ export interface Params {
   depth: number;
 }
 
-/** A workload implementation: does the work and returns a checksum the runner verifies. */
-export type Workload = (params: Params, mark: () => void) => Promise<number>;
+/**
+ * A workload implementation: does the work and returns a checksum the runner verifies. `mark()`
+ * starts the measured part (when the setup must not count); `report(key, value)` hands the runner
+ * a figure besides the time (a lateness, a heap growth: the case's `extras` name them).
+ */
+export type Workload = (
+  params: Params,
+  mark: () => void,
+  report: (key: string, value: number) => void,
+) => Promise<number>;
 
 /** The libraries a row can come from; each is one bundle, so no library loads another. */
 export type Library =
@@ -39,6 +47,15 @@ export interface Row {
   readonly role: "raw" | "awaitress" | "peer" | "note";
   /** Runs this row at a smaller n when the full size takes too long (the table says so). */
   readonly maxN?: number;
+  /** Runs this row at this fraction of the case's n (a linearity check; the table says so). */
+  readonly fraction?: number;
+  /** A name goals use to point at this row (see {@link Goal.rows} and {@link Goal.baseRow}). */
+  readonly tag?: string;
+  /**
+   * Set by the runner on the copies `--baseline <ref>` adds: the git revision whose src/ this
+   * row's bundle was built from (the row itself keeps the library and key it copies).
+   */
+  readonly baseline?: string;
 }
 
 /** How a table reads its numbers. */
@@ -48,7 +65,18 @@ export type Metric =
   /** wall time against an ideal (W4: the longest sleep). */
   | "latency"
   /** simulated events per real second (W5: n × depth sleeps). */
-  | "events";
+  | "events"
+  /** only the figures the workload reports (`extras`); its time is not the question. */
+  | "report";
+
+/** A figure a workload reports with `report(key, value)`: a column of its table (median of the runs). */
+export interface Extra {
+  readonly key: string;
+  /** Column header. */
+  readonly label: string;
+  /** How the value prints: ms, MB, a percentage, or a rate in the case's unit per second. */
+  readonly unit: "ms" | "MB" | "%" | "rate";
+}
 
 export interface Case {
   readonly id: string;
@@ -64,15 +92,32 @@ export interface Case {
   readonly goal?: Goal;
   /** A memory goal for awaitress on Node 24: RSS above start below this many MB. */
   readonly rssGoalMb?: number;
+  /** More goals, checked like `goal`. */
+  readonly goals?: readonly Goal[];
+  /** Figures the implementations report besides their time (columns of the table). */
+  readonly extras?: readonly Extra[];
+  /** Other names `--only` accepts for this case. */
+  readonly aliases?: readonly string[];
 }
 
-/** A goal on the awaitress rows' ratio. */
+/** A goal on the awaitress rows' figures. */
 export interface Goal {
   readonly text: string;
-  /** Which figure: speed relative to raw, to the fastest peer, or the rate itself (per second). */
-  readonly against: "raw" | "peer" | "rate";
+  /**
+   * Which figure: speed relative to raw, to the fastest peer, the rate itself (per second), a
+   * reported figure (`extra`), or speed relative to another row of the same build (`baseRow`).
+   */
+  readonly against: "raw" | "peer" | "rate" | "extra" | "row";
   /** Smallest acceptable value (higher is better). */
-  readonly atLeast: number;
+  readonly atLeast?: number;
+  /** Largest acceptable value (lower is better: a lateness, a cost, a heap growth). */
+  readonly atMost?: number;
+  /** The reported figure, for `against: "extra"`. */
+  readonly extra?: string;
+  /** The tag of the row to compare with, for `against: "row"` (a baseline row compares with its own copy). */
+  readonly baseRow?: string;
+  /** Tags of the awaitress rows the goal applies to; all of them when absent. */
+  readonly rows?: readonly string[];
 }
 
 const sum = (n: number) => (n * (n - 1)) / 2;
@@ -129,8 +174,15 @@ export const cases: readonly Case[] = [
     params: { n: 100_000, width: 10, depth: 0 },
     checksum: (p) => sum(p.n),
     goal: { text: "≥ 4× the fastest peer", against: "peer", atLeast: 4 },
+    aliases: ["W3a", "W3b"],
     rows: [
       { label: "raw promises (10 async workers)", library: "raw", key: "w3", role: "raw" },
+      {
+        label: "raw promises, task per job + hand-written FIFO semaphore(10)",
+        library: "raw",
+        key: "w3TaskPerJob",
+        role: "note",
+      },
       { label: "awaitress (task per job + Semaphore(10))", library: "awaitress", key: "w3", role: "awaitress" },
       { label: "awaitress (10 worker tasks)", library: "awaitress", key: "w3Workers", role: "awaitress" },
       { label: "p-limit (limit(10) + Promise.all)", library: "p-limit", key: "w3", role: "peer" },
@@ -222,6 +274,159 @@ export const cases: readonly Case[] = [
       { label: "p-queue (concurrency 1)", library: "p-queue", key: "w6", role: "peer" },
       { label: "effect (Semaphore.withPermit)", library: "effect", key: "w6", role: "peer", maxN: 200_000 },
       { label: "python asyncio (Lock)", library: "python", key: "w6", role: "peer", maxN: 200_000 },
+    ],
+  },
+  {
+    id: "fairness",
+    title:
+      "a task spinning on sleep(0) for 1 s of real time while a chain of 20 ms setTimeouts and a task sleeping 50 ms at a time wait (lateness, spinner throughput)",
+    unit: "spins",
+    metric: "report",
+    // n: ms of spinning per phase (at least 2 × depth, so small scales still see the timers);
+    // width: the native setTimeout's ms; depth: the library sleep's ms.
+    params: { n: 1000, width: 20, depth: 50 },
+    // Both timer chains fired at least once.
+    checksum: () => 2,
+    extras: [
+      { key: "nativeLateMaxMs", label: "setTimeout(20 ms): worst late", unit: "ms" },
+      { key: "nativeLateMs", label: "setTimeout(20 ms): median late", unit: "ms" },
+      { key: "sleepLateMaxMs", label: "sleep(0.05): worst late", unit: "ms" },
+      { key: "sleepLateMs", label: "sleep(0.05): median late", unit: "ms" },
+      { key: "spinRate", label: "spinner, timers pending", unit: "rate" },
+      { key: "idleSpinRate", label: "spinner, no timers", unit: "rate" },
+      { key: "costPct", label: "throughput cost", unit: "%" },
+    ],
+    goals: [
+      { text: "setTimeout(20 ms) fires ≤ 10 ms late", against: "extra", extra: "nativeLateMaxMs", atMost: 10 },
+      { text: "sleep(0.05) fires ≤ 10 ms late", against: "extra", extra: "sleepLateMaxMs", atMost: 10 },
+      { text: "spinner throughput cost ≤ 10%", against: "extra", extra: "costPct", atMost: 10 },
+    ],
+    rows: [
+      {
+        label: "raw promises (spinner awaits setImmediate, setTimeout timers)",
+        library: "raw",
+        key: "fairness",
+        role: "raw",
+      },
+      {
+        label: "awaitress (spinner task on await sleep(0), inside run)",
+        library: "awaitress",
+        key: "fairness",
+        role: "awaitress",
+      },
+    ],
+  },
+  {
+    id: "waiter-removal",
+    title:
+      "100,000 tasks waiting in get() on one Queue, cancelled in arrival, reverse or random order (time for the cancellations to complete)",
+    unit: "cancellations",
+    metric: "throughput",
+    params: { n: 100_000, width: 0, depth: 0 },
+    checksum: (p) => p.n,
+    aliases: ["removal"],
+    goals: [
+      {
+        text: "reverse order ≈ arrival order (within 1.5×)",
+        against: "row",
+        rows: ["reverse"],
+        baseRow: "arrival",
+        atLeast: 1 / 1.5,
+      },
+      {
+        text: "random order ≈ arrival order (within 1.5×)",
+        against: "row",
+        rows: ["random"],
+        baseRow: "arrival",
+        atLeast: 1 / 1.5,
+      },
+      {
+        text: "linear: the rate at n within 1.5× of the rate at n / 10",
+        against: "row",
+        rows: ["reverse"],
+        baseRow: "reverse-small",
+        atLeast: 1 / 1.5,
+      },
+    ],
+    rows: [
+      {
+        label: "raw promises (getters in a Set, cancel = delete + reject), arrival order",
+        library: "raw",
+        key: "removalArrival",
+        role: "raw",
+      },
+      {
+        label: "raw promises (getters in a Set, cancel = delete + reject), random order",
+        library: "raw",
+        key: "removalRandom",
+        role: "note",
+      },
+      {
+        label: "awaitress (task.cancel() on tasks in q.get()), arrival order",
+        library: "awaitress",
+        key: "removalArrival",
+        role: "awaitress",
+        tag: "arrival",
+      },
+      {
+        label: "awaitress (task.cancel() on tasks in q.get()), reverse order",
+        library: "awaitress",
+        key: "removalReverse",
+        role: "awaitress",
+        tag: "reverse",
+      },
+      {
+        label: "awaitress (task.cancel() on tasks in q.get()), random order",
+        library: "awaitress",
+        key: "removalRandom",
+        role: "awaitress",
+        tag: "random",
+      },
+      {
+        label: "awaitress, reverse order at a tenth of the size (linearity check)",
+        library: "awaitress",
+        key: "removalReverse",
+        role: "note",
+        fraction: 0.1,
+        tag: "reverse-small",
+      },
+      {
+        label: "awaitress (waitFor(q.get(), random deadline), virtual clock, all time out)",
+        library: "awaitress",
+        key: "removalTimeouts",
+        role: "awaitress",
+        tag: "timeouts",
+      },
+      {
+        label: "awaitress (waitFor(() => q.get(), random deadline), virtual clock, all time out)",
+        library: "awaitress",
+        key: "removalTimeoutsFn",
+        role: "note",
+      },
+    ],
+  },
+  {
+    id: "retention",
+    title:
+      "1,000,000 tasks that fail with a 20 KB error, each error retrieved (awaited in try/catch), 100 at a time (heap growth after gc)",
+    unit: "tasks",
+    metric: "throughput",
+    // width: tasks alive at once; depth: length of each error's message (a string of its own).
+    params: { n: 1_000_000, width: 100, depth: 20_000 },
+    checksum: (p) => sum(p.n),
+    extras: [
+      { key: "heapGrowthMb", label: "heap after gc − at start (inside run)", unit: "MB" },
+      { key: "heapAfterRunMb", label: "heap after gc − at start (after run)", unit: "MB" },
+    ],
+    goals: [{ text: "heap flat (≤ 5 MB above start)", against: "extra", extra: "heapGrowthMb", atMost: 5 }],
+    rows: [
+      { label: "raw promises (async fns that throw, try/await/catch)", library: "raw", key: "retention", role: "raw" },
+      {
+        label: "awaitress (createTask of a failing fn, try/await/catch, inside run)",
+        library: "awaitress",
+        key: "retention",
+        role: "awaitress",
+      },
     ],
   },
   {

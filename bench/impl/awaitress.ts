@@ -1,9 +1,12 @@
 /**
  * The workloads with awaitress, written as a user would write them, with the public API only
  * (the package root, src/index.ts). The suite bundles this file with the library's TypeScript
- * sources (src/), so what runs is src/ as esbuild compiles it, not dist/.
+ * sources (src/), so what runs is src/ as esbuild compiles it, not dist/; `--baseline <ref>`
+ * bundles the same file with the src/ of another git revision.
  */
+
 import {
+  CancelledError,
   createTask,
   gather,
   Lock,
@@ -14,11 +17,23 @@ import {
   Semaphore,
   sleep,
   type Task,
+  TimeoutError,
+  waitFor,
 } from "../../src/index.js";
+import { seededRandom } from "../prng.js";
 import { timersWorkload } from "../timers.js";
 import { virtualClockWorkload } from "../virtual-clock.js";
 import { type Workload, w4Delay, w5Delay } from "../workloads.js";
-import { job, workloads as raw, share } from "./raw.js";
+import {
+  bulkyError,
+  cancelOrder,
+  fairnessPhases,
+  job,
+  workloads as raw,
+  type Spun,
+  settledHeap,
+  share,
+} from "./raw.js";
 
 async function w1Child(i: number): Promise<number> {
   await sleep(0);
@@ -202,12 +217,158 @@ const w6Semaphore: Workload = ({ n, width }) =>
   });
 
 /** The ALS row: raw W1 in a process where awaitress ran once (on Node 20 this enables promise hooks). */
-const w1RawAfterRun: Workload = async (p, mark) => {
+const w1RawAfterRun: Workload = async (p, mark, report) => {
   await run(async () => {
     await sleep(0);
   });
   mark();
-  return (raw.w1 as Workload)(p, mark);
+  return (raw.w1 as Workload)(p, mark, report);
+};
+
+/** Spins on `await sleep(0)` for `ms` of real time. */
+async function spin(ms: number): Promise<Spun> {
+  let count = 0;
+  const start = performance.now();
+  for (;;) {
+    const elapsed = performance.now() - start;
+    if (elapsed >= ms) return { count, ms: elapsed };
+    await sleep(0);
+    count++;
+  }
+}
+
+/**
+ * Fairness: inside `run` (real clock), a task spins on `await sleep(0)` while a chain of native
+ * setTimeout(width) and another task looping on `sleep(depth / 1000)` wait (bench/impl/raw.ts,
+ * fairnessPhases, has the phases and the figures).
+ */
+const fairness: Workload = (p, _mark, report) =>
+  run(() =>
+    fairnessPhases(
+      p,
+      async (ms) => await createTask(() => spin(ms)),
+      async (active, late) =>
+        await createTask(async () => {
+          do {
+            const start = performance.now();
+            await sleep(p.depth / 1000);
+            late.push(performance.now() - start - p.depth);
+          } while (active());
+        }),
+      report,
+    ),
+  );
+
+/** Throws unless an item put now stays in the queue (no cancelled or timed-out get took it). */
+async function checkNoStaleGetter(queue: Queue<number>): Promise<void> {
+  queue.putNowait(1);
+  for (let k = 0; k < 3; k++) await sleep(0);
+  if (queue.qsize() !== 1) throw new Error("a cancelled get() is still registered and took an item");
+}
+
+/**
+ * Waiter removal: `n` tasks wait in `await q.get()` on one Queue; after mark(), each is
+ * cancelled (in `order`); the time is until every one has finished (gather, returnExceptions).
+ */
+function removal(order: "arrival" | "reverse" | "random"): Workload {
+  return ({ n }, mark) =>
+    run(async () => {
+      const queue = new Queue<number>();
+      let parked = 0;
+      const getter = async () => {
+        parked++;
+        return await queue.get();
+      };
+      const tasks = new Array<Task<number>>(n);
+      for (let i = 0; i < n; i++) tasks[i] = createTask(getter);
+      const all = gather(...tasks, { returnExceptions: true });
+      const indices = cancelOrder(n, order);
+      await sleep(0);
+      if (parked !== n) throw new Error(`only ${parked} of ${n} getters waiting after sleep(0)`);
+      mark();
+      for (const i of indices) (tasks[i] as Task<number>).cancel();
+      let cancelled = 0;
+      for (const r of await all) if (r instanceof CancelledError) cancelled++;
+      await checkNoStaleGetter(queue);
+      return cancelled;
+    });
+}
+
+/**
+ * Waiter removal by timeouts: `n` tasks each wait in `waitFor(q.get(), deadline)` (or, with
+ * `fn`, `waitFor(() => q.get(), deadline)`) with a seeded deadline of 1 ms–1 s on the virtual
+ * clock; nothing is ever put, so every one times out. The time is from when all wait until the
+ * last TimeoutError.
+ */
+function removalTimeouts(fn: boolean): Workload {
+  return ({ n }, mark) =>
+    run(
+      async () => {
+        const queue = new Queue<number>();
+        const random = seededRandom(11);
+        let parked = 0;
+        const getter = async (deadline: number) => {
+          parked++;
+          try {
+            await (fn ? waitFor(() => queue.get(), deadline) : waitFor(queue.get(), deadline));
+            return 0;
+          } catch (error) {
+            if (error instanceof TimeoutError) return 1;
+            throw error;
+          }
+        };
+        const tasks = new Array<Task<number>>(n);
+        for (let i = 0; i < n; i++) {
+          const deadline = 0.001 + Math.floor(random() * 1000) / 1000;
+          tasks[i] = createTask(() => getter(deadline));
+        }
+        const all = gather(...tasks);
+        await sleep(0);
+        if (parked !== n) throw new Error(`only ${parked} of ${n} getters waiting after sleep(0)`);
+        mark();
+        let timedOut = 0;
+        for (const r of await all) timedOut += r;
+        await checkNoStaleGetter(queue);
+        return timedOut;
+      },
+      { clock: "virtual" },
+    );
+}
+
+async function failing(i: number, length: number): Promise<never> {
+  await sleep(0);
+  throw bulkyError(i, length);
+}
+
+/**
+ * Retention: inside one `run`, `n` tasks that fail (each after one sleep(0), with an error of
+ * its own `depth`-character message), `width` at a time, each awaited in try/catch. Reports the
+ * heap after gc minus the heap at the start, inside run and after run returned, in MB.
+ */
+const retention: Workload = async ({ n, width, depth }, mark, report) => {
+  const outside = await settledHeap();
+  const total = await run(async () => {
+    const before = await settledHeap();
+    mark();
+    let sum = 0;
+    const batch: Task<never>[] = [];
+    for (let start = 0; start < n; start += width) {
+      const end = Math.min(n, start + width);
+      for (let i = start; i < end; i++) batch.push(createTask(() => failing(i, depth)));
+      for (const task of batch) {
+        try {
+          await task;
+        } catch (error) {
+          sum += (error as { index: number }).index;
+        }
+      }
+      batch.length = 0;
+    }
+    report("heapGrowthMb", ((await settledHeap()) - before) / 1048576);
+    return sum;
+  });
+  report("heapAfterRunMb", ((await settledHeap()) - outside) / 1048576);
+  return total;
 };
 
 export const workloads: Record<string, Workload> = {
@@ -230,4 +391,11 @@ export const workloads: Record<string, Workload> = {
   w6,
   w6Semaphore,
   w1RawAfterRun,
+  fairness,
+  removalArrival: removal("arrival"),
+  removalReverse: removal("reverse"),
+  removalRandom: removal("random"),
+  removalTimeouts: removalTimeouts(false),
+  removalTimeoutsFn: removalTimeouts(true),
+  retention,
 };
