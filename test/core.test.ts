@@ -6,7 +6,16 @@ import { spawnSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { type Clock, getRunningLoop, run, sleep, type TimerHandle, VirtualClock } from "../src/index.js";
+import {
+  type Clock,
+  createTask,
+  Future,
+  getRunningLoop,
+  run,
+  sleep,
+  type TimerHandle,
+  VirtualClock,
+} from "../src/index.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -86,5 +95,23 @@ describe("failures on the default loop", () => {
     });
     expect(out.stderr).toContain("exception was never retrieved");
     expect(out.stderr).toContain("lost outside run");
+  });
+});
+
+describe("one task step at a time", () => {
+  it("a task that calls then() itself runs the rest of its synchronous code before another task's step", async () => {
+    const log: string[] = [];
+    await run(async () => {
+      await Promise.resolve(); // the step goes on in a microtask, the loop waiting for it
+      createTask(async () => {
+        log.push("other task's step");
+      });
+      const never = new Future<void>();
+      void never.then(() => undefined); // suspends this task on `never`: its step is over...
+      log.push("rest of the synchronous code"); // ...but this still runs first
+      await sleep(0);
+      never.cancel();
+    });
+    expect(log).toEqual(["rest of the synchronous code", "other task's step"]);
   });
 });

@@ -238,13 +238,9 @@ export class Loop {
     this.stepping = null;
     if (!this.paused) return;
     this.paused = false;
-    if (this.sliceStart >= 0 && performance.now() - this.sliceStart > SLICE_MS) {
-      this.scheduleDrain();
-      return;
-    }
-    // Go on with the next ready callback now, rather than one microtask later: the task has
-    // registered its wait (it is suspended), and the drain runs outside any task's context.
-    this.drainOutside();
+    // On a microtask, not now: the task may have called then() itself, with more synchronous
+    // code to run before anyone else's step.
+    this.scheduleDrain();
   }
 
   /**
