@@ -452,8 +452,13 @@ function record(target: { samples: Sample[]; errors: string[] }, outcome: Sample
 /** The work tree's commit, and whether its src/ differs from it. */
 function describeWorkTree(): string {
   try {
-    const head = execFileSync("git", ["rev-parse", "--short=10", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: root, encoding: "utf8" }).trim();
+    const quiet = {
+      cwd: root,
+      encoding: "utf8" as const,
+      stdio: ["ignore", "pipe", "ignore"] as ("ignore" | "pipe")[],
+    };
+    const head = execFileSync("git", ["rev-parse", "--short=10", "HEAD"], quiet).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], quiet).trim();
     return dirty === "" ? `clean at ${head}` : `HEAD ${head} plus uncommitted changes under src/`;
   } catch {
     return "not a git checkout";
@@ -570,12 +575,21 @@ function fmtExtra(value: number, unit: Extra["unit"], rateUnit: string): string 
   return fmtRate(value, rateUnit);
 }
 
-/** A reported figure's median, with the range when runs disagree. */
+/** A figure without its unit, for the ends of a range. */
+function fmtExtraBare(value: number, unit: Extra["unit"]): string {
+  if (unit === "ms") return value.toFixed(1);
+  if (unit === "MB" || unit === "%") return value.toFixed(1);
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)} M`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(0)} k`;
+  return value.toFixed(0);
+}
+
+/** A reported figure's median, with the range (min–max of the runs) when they disagree. */
 function fmtExtraStats(e: ExtraStats | undefined, unit: Extra["unit"], rateUnit: string): string {
   if (e === undefined) return "–";
   const mid = fmtExtra(e.median, unit, rateUnit);
   if (e.min === e.max) return mid;
-  return `${mid} (${fmtExtra(e.min, unit, rateUnit)}–${fmtExtra(e.max, unit, rateUnit)})`;
+  return `${mid} (${fmtExtraBare(e.min, unit)}…${fmtExtraBare(e.max, unit)})`;
 }
 
 /** The case's goals: `goal`, then `goals`. */
