@@ -107,7 +107,10 @@ describe("one task step at a time", () => {
         log.push("other task's step");
       });
       const never = new Future<void>();
-      void never.then(() => undefined); // suspends this task on `never`: its step is over...
+      void never.then(
+        () => undefined,
+        () => undefined,
+      ); // suspends this task on `never`: its step is over...
       log.push("rest of the synchronous code"); // ...but this still runs first
       await sleep(0);
       never.cancel();
