@@ -9,7 +9,7 @@ import { shuffleRange } from "../internal/prng.js";
 import { RingBuffer } from "../internal/ring-buffer.js";
 import type { TraceSink } from "../internal/sink.js";
 import { type RegistryNode, TaskRegistry } from "../internal/task-registry.js";
-import type { FailureRecord } from "./future.js";
+import type { FailureRecord, Future } from "./future.js";
 
 /** What the loop knows of a task; the full class lives in task.ts. */
 export interface LoopTask extends RegistryNode {
@@ -157,6 +157,10 @@ export class Loop {
   private readonly drainOutside: () => void;
   private readonly watchdogOutside: () => void;
   private readonly endSliceOutside: () => void;
+  /** @internal Shared done futures of `undefined` and `true` (see park.ts doneFuture). */
+  _doneVoid: Future<unknown> | null = null;
+  /** @internal */
+  _doneTrue: Future<unknown> | null = null;
   /** The clock has no `attach`: the loop wraps timer callbacks itself. */
   private readonly wrapTimers: boolean;
   /** Number of passes run so far; the virtual clock's autojump reads it to tell idleness. */

@@ -46,9 +46,18 @@ export function signalOf(options: unknown, what: string): AbortSignal | undefine
 
 /** @internal A future already done with `value` (the path of an operation that need not wait). */
 export function doneFuture<T>(value: T, loop?: Loop): Future<T> {
-  const future = new Future<T>(loop ?? getRunningLoop());
+  const theLoop = loop ?? getRunningLoop();
+  // The commonest results (a put that had room, an acquire that was free) share one done future
+  // per loop: nothing can change a done future, and the hot path allocates nothing.
+  if (value === undefined || value === true) {
+    const shared = value === undefined ? theLoop._doneVoid : theLoop._doneTrue;
+    if (shared !== null) return shared as Future<T>;
+  }
+  const future = new Future<T>(theLoop);
   future._keepsResult = true;
   future._resolve(value);
+  if (value === undefined) theLoop._doneVoid = future as Future<unknown>;
+  else if (value === true) theLoop._doneTrue = future as Future<unknown>;
   return future;
 }
 
