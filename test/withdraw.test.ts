@@ -715,3 +715,37 @@ describe("Lock, Semaphore, Event, Condition, Barrier: cancelling a waiting opera
     });
   });
 });
+
+describe("hold(): the acquire behind `await using` is withdrawable too", () => {
+  for (const make of [() => new Lock(), () => new Semaphore(1), () => new Condition()] as const) {
+    const name = make().constructor.name;
+    it(`${name}: waitFor(x.hold(), 1) timing out never leaves it held later`, async () => {
+      await runVirtual(async () => {
+        const x = make();
+        const first = await x.hold();
+        const e = await thrown(() => waitFor(x.hold(), 1));
+        expect(e).toBeInstanceOf(TimeoutError);
+        first.release();
+        await settle();
+        expect(x.locked()).toBe(false);
+        // The next holder gets it at once: no phantom holder took it.
+        const next = await waitFor(x.hold(), 0.5);
+        next.release();
+        expect(x.locked()).toBe(false);
+      });
+    });
+
+    it(`${name}: a hold cancelled after its acquire was granted gives back what it took`, async () => {
+      await runVirtual(async () => {
+        const x = make();
+        const first = await x.hold();
+        const pending = x.hold();
+        first.release(); // grants the waiting acquire, on the ready queue
+        pending.cancel(); // withdrawn before the grant settles, or released if it already had
+        await settle();
+        expect(pending.cancelled()).toBe(true);
+        expect(x.locked()).toBe(false);
+      });
+    });
+  }
+});

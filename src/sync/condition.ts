@@ -6,7 +6,7 @@ import { failedFuture, ParkedWait, ParkingLot, type SignalOptions, signalOf } fr
 import { operationTask } from "../core/task.js";
 import { CancelledError, describe, InvalidStateError } from "../errors.js";
 import { asyncDisposeSymbol } from "../internal/dispose.js";
-import { Held, Lock, type SyncOptions, waitLabel } from "./lock.js";
+import { type Held, holdWhenAcquired, Lock, type SyncOptions, waitLabel } from "./lock.js";
 
 /**
  * A condition variable (asyncio's `Condition`): tasks holding its lock `wait()` until another
@@ -68,9 +68,8 @@ export class Condition implements AsyncDisposable {
   }
 
   /** Acquires the underlying lock and resolves to a {@link Held} that releases it when disposed. */
-  async hold(): Promise<Held> {
-    await this.lock.acquire();
-    return new Held(this.lock);
+  hold(options?: SignalOptions): Future<Held> {
+    return holdWhenAcquired(this.lock.acquire(options), this.lock);
   }
 
   /** Releases the underlying lock (for `await using _ = cond` after `acquire()`). */

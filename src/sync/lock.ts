@@ -1,6 +1,6 @@
 /** `Lock`: asyncio's mutual-exclusion lock for tasks, usable with `await using`. */
 
-import type { Future } from "../core/future.js";
+import { FULFILLED, Future, PENDING, REJECTED } from "../core/future.js";
 import { getRunningLoop, type Loop } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { describe, InvalidStateError } from "../errors.js";
@@ -148,9 +148,8 @@ export class Lock implements AsyncDisposable {
    * @example
    * await using _ = await lock.hold();
    */
-  async hold(): Promise<Held> {
-    await this.acquire();
-    return new Held(this);
+  hold(options?: SignalOptions): Future<Held> {
+    return holdWhenAcquired(this.acquire(options), this);
   }
 
   /** Releases the lock (so `await using _ = lock` after `acquire()` releases at block end). */
@@ -167,6 +166,46 @@ export class Lock implements AsyncDisposable {
   toString(): string {
     return `Lock(${this.isLocked ? "locked" : "unlocked"}, waiters=${this._waiters.idleCount()})`;
   }
+}
+
+/**
+ * The future `hold()` returns: a {@link Held} once `acquiring` completes. Cancelling it withdraws
+ * the acquire; if the acquire had already been granted, what was acquired is released, so a
+ * withdrawn hold never leaves the lock held. @internal
+ */
+class HoldFuture extends Future<Held> {
+  constructor(
+    private readonly acquiring: Future<true>,
+    private readonly target: Releasable,
+  ) {
+    super(acquiring._loop);
+    this._label = acquiring._waitLabel();
+    this._keepsResult = true;
+    acquiring._retrieved = true;
+    acquiring._onDone(this.onAcquired);
+  }
+
+  override cancel(message?: unknown): boolean {
+    if (this._state !== PENDING) return super.cancel(message);
+    this.acquiring.cancel(message);
+    return super.cancel(message);
+  }
+
+  private readonly onAcquired = (acquiring: Future<true>): void => {
+    if (this._state !== PENDING) {
+      // Withdrawn after the acquire was granted: give back what was taken.
+      if (acquiring._state === FULFILLED) this.target.release();
+      return;
+    }
+    if (acquiring._state === FULFILLED) this._resolve(new Held(this.target));
+    else if (acquiring._state === REJECTED) this._reject(acquiring._error);
+    else super.cancel(acquiring._cancelMessage);
+  };
+}
+
+/** @internal `hold()` for Lock, Semaphore and Condition. */
+export function holdWhenAcquired(acquiring: Future<true>, target: Releasable): Future<Held> {
+  return new HoldFuture(acquiring, target);
 }
 
 /** An acquire waiting for the lock. */

@@ -5,7 +5,7 @@ import { getRunningLoop, type Loop } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { describe, InvalidStateError } from "../errors.js";
 import { asyncDisposeSymbol } from "../internal/dispose.js";
-import { Held, type SyncOptions, waitLabel } from "./lock.js";
+import { type Held, holdWhenAcquired, type SyncOptions, waitLabel } from "./lock.js";
 
 function checkValue(value: unknown): number {
   if (typeof value !== "number") {
@@ -108,9 +108,8 @@ export class Semaphore implements AsyncDisposable {
    * @example
    * await using _ = await semaphore.hold();
    */
-  async hold(): Promise<Held> {
-    await this.acquire();
-    return new Held(this);
+  hold(options?: SignalOptions): Future<Held> {
+    return holdWhenAcquired(this.acquire(options), this);
   }
 
   /** Returns a permit (for `await using _ = semaphore` after `acquire()`). */
