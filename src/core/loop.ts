@@ -137,11 +137,8 @@ export class Loop {
   readonly failures = new Set<FailureRecord>();
   /** The task whose step runs now: the loop waits for it to suspend before the next callback. */
   private stepping: object | null = null;
-  /** Counts steps, so the watchdog can tell a step that never signalled its end. */
-  private stepCount = 0;
   private paused = false;
   private watchdogArmed = false;
-  private watchdogStep = -1;
   /** Real time (ms) at which the current run of microtask passes began; -1 outside one. */
   private sliceStart = -1;
   private sliceEndArmed = false;
@@ -230,7 +227,6 @@ export class Loop {
   /** @internal `task` starts a step (it is resumed, or runs its first step). */
   _beginStep(task: object): void {
     this.stepping = task;
-    this.stepCount++;
   }
 
   /**
@@ -253,19 +249,15 @@ export class Loop {
    */
   private readonly watchdog = (): void => {
     this.watchdogArmed = false;
+    // A macrotask runs only once the microtask queue is empty: a step still in progress now
+    // waits on something the library cannot see.
     if (!this.paused) return;
-    if (this.watchdogStep !== this.stepCount) {
-      // Another step began since the watchdog was armed: give that one its own macrotask turn.
-      this.armWatchdog();
-      return;
-    }
     this.stepping = null;
     this.paused = false;
     this.drain();
   };
 
   private armWatchdog(): void {
-    this.watchdogStep = this.stepCount;
     if (this.watchdogArmed) return;
     this.watchdogArmed = true;
     setImmediate(this.watchdogOutside);
