@@ -222,7 +222,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * comes after it was taken never discards it.
    */
   _keepsResult = false;
-  /** @internal id of the task that completed the future (traces); -1: not recorded */
+  /** @internal id of the task that completed the future, recorded while tracing; null: none */
   _wokenBy: number | null = null;
   private seen = false;
   private failure: FailureRecord | null = null;
