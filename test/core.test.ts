@@ -118,3 +118,33 @@ describe("one task step at a time", () => {
     expect(log).toEqual(["rest of the synchronous code", "other task's step"]);
   });
 });
+
+describe("allTasks()", () => {
+  it("lists the user's tasks, not the tasks that carry a Condition or Barrier wait (asyncio: part of the caller's coroutine)", async () => {
+    const { allTasks, Barrier, Condition, currentTask } = await import("../src/index.js");
+    await run(
+      async () => {
+        const cond = new Condition();
+        const barrier = new Barrier(2);
+        const waiter = createTask(async () => {
+          await cond.acquire();
+          try {
+            await cond.wait();
+          } finally {
+            cond.release();
+          }
+        });
+        const arriving = createTask(() => barrier.wait());
+        await sleep(1);
+        expect(new Set(allTasks())).toEqual(new Set([currentTask(), waiter, arriving]));
+        await cond.acquire();
+        cond.notifyAll();
+        cond.release();
+        await barrier.wait();
+        await waiter;
+        await arriving;
+      },
+      { clock: "virtual" },
+    );
+  });
+});

@@ -438,9 +438,16 @@ export function currentTask(): Task | undefined {
   return undefined;
 }
 
-/** Every task of the running loop that is not done yet (asyncio's `all_tasks`). */
+/**
+ * Every task of the running loop that is not done yet (asyncio's `all_tasks`). The tasks that
+ * carry a primitive's multi-step wait (`Condition.wait`, `Barrier.wait`) are left out.
+ */
 export function allTasks(): Set<Task> {
-  return new Set(getRunningLoop().tasks as Iterable<Task>);
+  const tasks = new Set<Task>();
+  // A primitive's operation (a condition wait, a barrier wait) is part of its caller's wait, as
+  // the coroutine is in asyncio: not a task of the user's.
+  for (const task of getRunningLoop().tasks as Iterable<Task>) if (!task._operation) tasks.add(task);
+  return tasks;
 }
 
 /**
