@@ -749,3 +749,26 @@ describe("hold(): the acquire behind `await using` is withdrawable too", () => {
     });
   }
 });
+
+describe("a woken waiter whose task is cancelled before it runs passes its turn on", () => {
+  it("Queue.get: the item goes to the next getter (no lost wake-up)", async () => {
+    await runVirtual(async () => {
+      const q = new Queue<number>();
+      let got: number | undefined;
+      const first = createTask(async () => {
+        await q.get();
+      });
+      const second = createTask(async () => {
+        got = await q.get();
+      });
+      await settle();
+      q.putNowait(7); // wakes the first getter; its turn settles on the ready queue
+      first.cancel(); // its get is woken but still pending: withdrawn, the turn passes on
+      await settle();
+      expect(first.cancelled()).toBe(true);
+      expect(got).toBe(7);
+      expect(second.done()).toBe(true);
+      expect(q.qsize()).toBe(0);
+    });
+  });
+});

@@ -129,14 +129,15 @@ export abstract class Parked<T> extends Future<T> {
   /** @internal Its turn comes: take it, or pass it on if the awaiting task was cancelled. */
   _settle(): void {
     if (this._state !== PENDING || !this._woken) return;
-    this._woken = false;
     const task = this._awaitingTask();
     if (task?._mustCancel) {
-      // Cancelled after the wake-up, before it ran: take nothing; the task's await throws.
+      // Cancelled after the wake-up, before it ran: take nothing, pass the turn on (still
+      // woken, so the withdrawal does), and the task's await throws.
       task._mustCancel = false;
       this.cancel(task._cancelMessage);
       return;
     }
+    this._woken = false;
     if (this._take()) return;
     // The resource went elsewhere meanwhile: back to waiting, first in line.
     if (this._lot === null) (this._home as ParkingLot)._prepend(this as Parked<unknown>);
