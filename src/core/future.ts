@@ -6,7 +6,8 @@
  * - `then()` called by a task on a pending future records a {@link Reaction} and marks the task
  *   suspended on the future (asyncio's `_fut_waiter`). That ends the task's step.
  * - When the future completes, each task reaction is resumed through the loop's ready queue
- *   (asyncio's `__wakeup` via `call_soon`), never synchronously. At that moment, if the task was
+ *   (asyncio's `__wakeup` via `call_soon`); an operation completing in its own turn on that queue
+ *   (a parked get, an operation task) resumes its task in that same turn. At that moment, if the task was
  *   cancelled after the future completed, the task receives `CancelledError` instead of the
  *   result (asyncio's `_must_cancel`): no cancellation is lost.
  * - Internal listeners (`_onDone`) and cancellation propagation run on a trampoline, so a chain
@@ -501,23 +502,22 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (i >= 0) listeners.splice(i, 1);
   }
 
-  /** @internal */
-  _resolve(value: T): void {
+  /** @internal Completes with `value`; `inline`: see {@link Future._finish}. */
+  _resolve(value: T, inline = false): void {
     this._value = value;
     this._state = FULFILLED;
-    this._finish();
+    this._finish(inline);
   }
 
-  /** @internal */
-  _reject(error: unknown): void {
+  /** @internal Fails with `error`; `inline`: see {@link Future._finish}. */
+  _reject(error: unknown, inline = false): void {
     this._error = error;
     this._state = REJECTED;
     if (!this.seen) this._recordFailure(error);
-    this._finish();
+    this._finish(inline);
   }
 
-  /** @internal */
-  _recordFailure(error: unknown): void {
+  private _recordFailure(error: unknown): void {
     const task = (this as { readonly parentId?: unknown }).parentId !== undefined ? new WeakRef(this) : null;
     const record: FailureRecord = { error, loop: this._loop, task, description: this.describeSelf() };
     this.failure = record;

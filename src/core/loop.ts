@@ -73,40 +73,37 @@ export interface StepObserver {
   leave(task: LoopTask): void;
 }
 
-/** A timer scheduled while tracing: records "timer-fired" before running the callback. */
-class TracedTimer {
+/**
+ * A timer the loop wraps: while tracing, it records "timer-fired" before the callback; for a
+ * clock without `attach`, it runs the callback as part of the loop (reporting what it throws).
+ */
+class LoopTimer {
   constructor(
     readonly loop: Loop,
     readonly callback: Callback,
     readonly arg: unknown,
+    readonly wrapped: boolean,
   ) {}
-  static fire(timer: TracedTimer): void {
-    const trace = timer.loop.trace;
+  static fire(timer: LoopTimer): void {
+    const loop = timer.loop;
+    const trace = loop.trace;
     if (trace !== null) {
       const arg = timer.arg as { _waitLabel?: unknown } | null;
       const label =
         typeof arg === "object" && arg !== null && typeof arg._waitLabel === "function"
           ? (arg._waitLabel as () => string)()
           : timer.callback.name || "callback";
-      trace.event({ type: "timer-fired", time: timer.loop.time(), label });
+      trace.event({ type: "timer-fired", time: loop.time(), label });
     }
-    // Outside any task, whichever task armed the clock's native timer (so `by` is null).
-    taskContext.exit(timer.callback, timer.arg);
-  }
-}
-
-/** A timer of a clock that does not attach to loops (see `Clock.attach`). */
-class LoopTimer {
-  constructor(
-    readonly loop: Loop,
-    readonly callback: Callback,
-    readonly arg: unknown,
-  ) {}
-  static fire(timer: LoopTimer): void {
+    if (!timer.wrapped) {
+      // Outside any task, whichever task armed the clock's native timer (so `by` is null).
+      taskContext.exit(timer.callback, timer.arg);
+      return;
+    }
     try {
-      timer.loop.runTimer(timer.callback, timer.arg);
+      loop.runTimer(timer.callback, timer.arg);
     } catch (error) {
-      timer.loop.reportError({ message: "Exception in a timer callback", error });
+      loop.reportError({ message: "Exception in a timer callback", error });
     }
   }
 }
@@ -249,8 +246,6 @@ export class Loop {
    */
   private readonly watchdog = (): void => {
     this.watchdogArmed = false;
-    // A macrotask runs only once the microtask queue is empty: a step still in progress now
-    // waits on something the library cannot see.
     if (!this.paused) return;
     this.stepping = null;
     this.paused = false;
@@ -265,12 +260,10 @@ export class Loop {
 
   /** Runs `callback(arg)` once the clock reaches `when` (seconds). */
   callAt<A>(when: number, callback: (arg: A) => void, arg: A): TimerHandle {
-    if (this.wrapTimers) {
-      // A clock that does not attach to loops: its callbacks still run as part of this loop.
-      return this.clock.callAt(when, LoopTimer.fire, new LoopTimer(this, callback as Callback, arg));
-    }
-    if (this.trace !== null) {
-      return this.clock.callAt(when, TracedTimer.fire, new TracedTimer(this, callback as Callback, arg));
+    // A clock that does not attach to loops still runs its callbacks as part of this loop.
+    if (this.wrapTimers || this.trace !== null) {
+      const timer = new LoopTimer(this, callback as Callback, arg, this.wrapTimers);
+      return this.clock.callAt(when, LoopTimer.fire, timer);
     }
     return this.clock.callAt(when, callback, arg);
   }

@@ -18,7 +18,7 @@
  *    withdrawn acquire is never granted.
  */
 import { describe } from "../errors.js";
-import { FULFILLED, Future, PENDING } from "./future.js";
+import { Future, PENDING } from "./future.js";
 import { getRunningLoop, type Loop } from "./loop.js";
 
 /** Options every waiting operation takes. */
@@ -147,10 +147,8 @@ export abstract class Parked<T> extends Future<T> {
   _grant(value: T): void {
     this.unlink();
     this.detachSignal();
-    this._value = value;
     this._keepsResult = true;
-    this._state = FULFILLED;
-    this._finish(true);
+    this._resolve(value, true);
   }
 
   override cancel(message?: unknown): boolean {

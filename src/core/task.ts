@@ -318,14 +318,9 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
     // code after `await barrier.wait()` runs before anyone else moves the barrier on).
     const inline = this._operation;
     if (state === FULFILLED) {
-      this._value = value as T;
-      this._state = FULFILLED;
-      this._finish(inline);
+      this._resolve(value as T, inline);
     } else if (state === REJECTED) {
-      this._error = error;
-      this._state = REJECTED;
-      if (!this._retrieved) this._recordFailure(error);
-      this._finish(inline);
+      this._reject(error, inline);
     } else {
       this._error = error;
       this._cancelMessage = (error as CancelledError).reason;
