@@ -154,10 +154,17 @@ export class Barrier {
   }
 
   /** Waits on `queue` until woken; leaves no registration behind. */
+  /** Waits in `lot` until woken; cancelling it (or aborting `signal`) leaves no registration behind. */
   private sleepOn(lot: ParkingLot, signal: AbortSignal | undefined): Future<void> {
     return new ParkedWait<void>(getRunningLoop(), lot.label, undefined, null)._parkIn(lot, signal);
   }
 
+  /**
+   * Lets the next task of the group out of `wait()`, unless one is already on its way. Tasks
+   * leave one at a time, each letting the next one out (see {@link Barrier.leave}): as in
+   * asyncio, where each re-acquires the barrier's lock in turn, a task that has left can act
+   * (re-wait, reset, abort) before the next one leaves.
+   */
   private releaseNext(): void {
     if (!this.arrived.anyWoken()) this.arrived.wakeOne();
   }

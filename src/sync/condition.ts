@@ -126,6 +126,12 @@ export class Condition implements AsyncDisposable {
     return true;
   }
 
+  /**
+   * Waits until `predicate()` returns a truthy value and resolves to that value (asyncio's
+   * `wait_for`). The predicate is checked first, so no wait (and no lock) is needed when it
+   * already holds; otherwise the lock must be held, as for {@link Condition.wait}. Returns a
+   * {@link Future}: cancelling it, or aborting `signal`, ends the wait with the lock held again.
+   */
   waitFor<R>(predicate: () => R, options?: SignalOptions): Future<R> {
     if (typeof predicate !== "function") {
       return failedFuture(new TypeError(`Expected \`predicate\` to be a function, got ${describe(predicate)}`));

@@ -113,7 +113,12 @@ export class Lock implements AsyncDisposable {
 
   /**
    * Waits until the lock is free, takes it and resolves to `true` (asyncio's `acquire`). Takes
-   * it without suspending when it is free and nobody is queued.
+   * it without suspending when it is free and nobody is queued. Returns a {@link Future}:
+   * cancelling it (directly, or through `waitFor`, `timeout`, ...) or aborting `signal` withdraws
+   * the acquire, which is then never granted.
+   *
+   * @example
+   * await waitFor(lock.acquire(), 1); // TimeoutError after 1 s; the lock is not taken later
    */
   acquire(options?: SignalOptions): Future<true> {
     const signal = signalOf(options, "Lock.acquire()");
@@ -134,6 +139,10 @@ export class Lock implements AsyncDisposable {
     return true;
   }
 
+  /**
+   * Frees the lock and wakes the first waiting task, if any (asyncio's `release`). Throws
+   * {@link InvalidStateError} if the lock is not held.
+   */
   release(): void {
     if (!this.isLocked) {
       throw new InvalidStateError("Lock.release() called on an unlocked lock: release only after acquire()");

@@ -67,7 +67,9 @@ export class Semaphore implements AsyncDisposable {
 
   /**
    * Takes a permit, waiting for one in FIFO order, and resolves to `true` (asyncio's
-   * `acquire`). Takes it without suspending when one is free and nobody is queued.
+   * `acquire`). Takes it without suspending when one is free and nobody is queued. Returns a
+   * {@link Future}: cancelling it or aborting `signal` withdraws the acquire (a permit it had
+   * been handed passes to the next waiter).
    */
   acquire(options?: SignalOptions): Future<true> {
     const signal = signalOf(options, "Semaphore.acquire()");
@@ -91,12 +93,14 @@ export class Semaphore implements AsyncDisposable {
     this.wakeWhileFree();
   }
 
+  /** Tasks that arrived while we waited queued behind us for fairness: wakes as many as may go. */
   private wakeWhileFree(): void {
     while (this._value > 0 && this.wakeNext()) {
       // each wakeNext() took one permit on behalf of a waiter
     }
   }
 
+  /** Returns a permit, handing it to the first waiting task if there is one (asyncio's `release`). */
   release(): void {
     this._value++;
     this.wakeNext();
