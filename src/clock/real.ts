@@ -1,16 +1,9 @@
 import { AsyncResource } from "node:async_hooks";
-import type { Clock, TimerHandle } from "./clock.js";
+import type { Clock, ClockHost, TimerHandle } from "./clock.js";
 import { FINISHED, TimerEntry, TimerHeap } from "./heap.js";
 
 const MAX_NATIVE_DELAY_MS = 2 ** 31 - 1;
 /** Idle points queued at once when several timers are due together. */
-
-/** Where the real clock reports an error a timer callback threw (the loop, once `run` attaches it). */
-interface ErrorReporter {
-  reportError(context: { message: string; error: unknown }): void;
-  /** Runs a timer callback as part of the loop (so `getRunningLoop()` in it finds the loop). */
-  runTimer<A>(callback: (arg: A) => void, arg: A): void;
-}
 
 /**
  * The wall clock: `performance.now()` in seconds, with every timer of the loop kept in one heap
@@ -34,7 +27,7 @@ export class RealClock implements Clock {
   private seq = 0;
   private native: ReturnType<typeof setTimeout> | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
-  private reporter: ErrorReporter | undefined = undefined;
+  private reporter: ClockHost | undefined = undefined;
 
   now(): number {
     return performance.now() / 1000;
@@ -64,7 +57,7 @@ export class RealClock implements Clock {
   }
 
   /** Sends errors thrown by timer callbacks to `reporter` (the loop). `run` calls it. @internal */
-  attach(reporter: ErrorReporter): void {
+  attach(reporter: ClockHost): void {
     this.reporter = reporter;
   }
 
