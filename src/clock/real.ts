@@ -3,7 +3,6 @@ import type { Clock, ClockHost, TimerHandle } from "./clock.js";
 import { FINISHED, TimerEntry, TimerHeap } from "./heap.js";
 
 const MAX_NATIVE_DELAY_MS = 2 ** 31 - 1;
-/** Idle points queued at once when several timers are due together. */
 
 /**
  * The wall clock: `performance.now()` in seconds, with every timer of the loop kept in one heap
