@@ -66,11 +66,14 @@ function wake(future: SleepFuture<unknown>): void {
  * (asyncio's `sleep`). `sleep(0)` yields to the loop for one pass. A negative delay is
  * `sleep(0)`; NaN is a `RangeError`; a non-number a `TypeError`.
  *
- * Cancelling the task while it sleeps makes the sleep throw {@link CancelledError}.
+ * Cancelling the task while it sleeps makes the sleep throw {@link CancelledError}. With
+ * `{ signal }` (Node's `timers/promises` shape), aborting stops the timer and rejects with
+ * `signal.reason`. `sleep(Infinity)` (any duration from 1e12 s on) never ends by itself.
  *
  * @example
  * await sleep(0.25);               // a quarter of a second
  * const v = await sleep(1, "done"); // "done"
+ * await sleep(5, undefined, { signal: AbortSignal.timeout(1000) }); // rejects after 1 s
  */
 export function sleep(seconds: number): Future<void>;
 export function sleep<T>(seconds: number, value: T, options?: SignalOptions): Future<T>;
