@@ -120,7 +120,13 @@ export class StepMonitor implements StepObserver {
   /** What `task` waits on and since when, as far as the monitor saw; undefined if it runs. */
   waitOf(task: Task): WaitInfo | undefined {
     const record = this.waits.get(task as MonitoredTask);
-    if (record === undefined) return undefined;
+    if (record === undefined) {
+      // Its step ended with nothing of awaitress's to wait on, and it is not running now (this
+      // is another step): it waits on a foreign promise, even if the check has not run yet.
+      const since = this.maybeForeign.get(task as MonitoredTask);
+      if (since === undefined || task.done() || task._futWaiter !== null) return undefined;
+      return { on: FOREIGN, since };
+    }
     if (record.waiter !== null && record.waiter !== task._futWaiter) return undefined;
     return { on: record.on, since: record.since };
   }
