@@ -4,8 +4,8 @@
  */
 
 import { Future, REJECTED } from "./core/future.js";
-import type { Loop } from "./core/loop.js";
-import { currentTask, Task, type TaskFunction, type TaskOptions } from "./core/task.js";
+import { getRunningLoop, type Loop } from "./core/loop.js";
+import { CancelScope, currentTask, Task, type TaskFunction, type TaskOptions } from "./core/task.js";
 import { CancelledError, describe, ExceptionGroup, InvalidStateError } from "./errors.js";
 
 /**
@@ -27,8 +27,11 @@ import { CancelledError, describe, ExceptionGroup, InvalidStateError } from "./e
  * Python's `KeyboardInterrupt`/`SystemExit` special cases and `BaseExceptionGroup` have no
  * JavaScript counterpart and are not reproduced.
  *
- * Errors ({@link InvalidStateError}): "has already been entered" (run twice), "cannot determine
- * the parent task" (run outside a task), and from `createTask` "has not been entered", "is
+ * Outside any task (plain async code, an HTTP handler), the group runs as a task of the default
+ * loop. The body's signal is {@link TaskGroup.signal}.
+ *
+ * Errors ({@link InvalidStateError}): "has already been entered" (run twice), and from
+ * `createTask` "has not been entered", "is
  * shutting down", "is finished".
  *
  * @example
@@ -54,6 +57,18 @@ export class TaskGroup {
   private errors: unknown[] = [];
   private onCompletedFut: Future<boolean> | null = null;
   private cancelOnEnter = false;
+  private readonly scope = new CancelScope();
+
+  /**
+   * The body's `AbortSignal`, for foreign APIs the body calls: aborted when the group aborts (a
+   * task failed, or {@link TaskGroup.cancel}) or the task running the group is cancelled. It
+   * belongs to the body: the task's own {@link Task.signal} is not aborted by the group. Inside
+   * the body, `currentTask().signal` is this signal too. (Each task of the group has its own
+   * `signal`, aborted when the group cancels it.)
+   */
+  get signal(): AbortSignal {
+    return this.scope.signal;
+  }
 
   /**
    * Starts `fn` as a task of the group and returns the {@link Task} (asyncio's
@@ -124,7 +139,7 @@ export class TaskGroup {
     this.abort();
     if (this.parentTask !== undefined && !this.parentCancelRequested) {
       this.parentCancelRequested = true;
-      this.parentTask.cancel();
+      this.parentTask._cancelFromScope(this.scope);
     }
   }
 
@@ -149,6 +164,11 @@ export class TaskGroup {
       throw new TypeError(
         `TaskGroup.run expects the block to run as a function, such as async (tg) => ...; got ${describe(body)}`,
       );
+    }
+    if (!this.entered && currentTask() === undefined) {
+      // Plain async code (an HTTP handler, a script): the group runs as a task of the default
+      // loop, so it has a task to cancel when one of its tasks fails.
+      return await new Task(() => this.run(body), { name: "task group" }, getRunningLoop());
     }
     this.enter();
     let result: T | undefined;
@@ -175,15 +195,11 @@ export class TaskGroup {
     if (this.entered) {
       throw new InvalidStateError("TaskGroup has already been entered: a TaskGroup runs one block; create a new one");
     }
-    const parent = currentTask();
-    if (parent === undefined) {
-      throw new InvalidStateError(
-        "TaskGroup cannot determine the parent task: run the group from code running under run()",
-      );
-    }
+    const parent = currentTask() as Task;
     this.loop = parent.loop;
     this.parentTask = parent;
     this.entered = true;
+    parent._enterScope(this.scope);
     if (this.cancelOnEnter) this.cancel();
   }
 
@@ -192,6 +208,7 @@ export class TaskGroup {
     try {
       await this.exitInner(threw, error);
     } finally {
+      this.parentTask?._exitScope(this.scope);
       this.parentTask = undefined;
       this.errors = [];
     }
@@ -242,10 +259,8 @@ export class TaskGroup {
 
     if (this.errors.length > 0) {
       // Keep an outside cancellation alive, at the same count, for the code after the group.
-      if (parent.cancelling() > 0) {
-        parent.uncancel();
-        parent.cancel();
-      }
+      // (Re-armed as it is, so a timeout's request stays the timeout's and aborts no more signals.)
+      if (parent.cancelling() > 0) parent._mustCancel = true;
       const n = this.errors.length;
       throw new ExceptionGroup(
         `unhandled errors in a TaskGroup (${n} sub-exception${n === 1 ? "" : "s"})`,
@@ -287,7 +302,7 @@ export class TaskGroup {
       // Interrupt whatever the block is awaiting; the request is withdrawn on exit.
       this.abort();
       this.parentCancelRequested = true;
-      parent.cancel();
+      parent._cancelFromScope(this.scope);
     }
   };
 }

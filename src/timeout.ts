@@ -5,7 +5,7 @@
  */
 import type { TimerHandle } from "./clock/clock.js";
 import { getRunningLoop } from "./core/loop.js";
-import { currentTask, type Task } from "./core/task.js";
+import { CancelScope, currentTask, Task } from "./core/task.js";
 import { CancelledError, describe, ExceptionGroup, InvalidStateError, TimeoutError } from "./errors.js";
 import { checkSeconds } from "./sleep.js";
 
@@ -84,8 +84,10 @@ function setContext(error: unknown, context: unknown): void {
  * `fetch`) is interrupted when that promise settles, at its next awaitress await.
  *
  * Errors: `TypeError`/`RangeError` for a `when` that is not a number or null, or NaN;
- * {@link InvalidStateError} when entered twice, entered outside a task, or rescheduled when not
- * active.
+ * {@link InvalidStateError} when entered twice or rescheduled when not active.
+ *
+ * Outside any task (plain async code, an HTTP handler), the block runs as a task of the default
+ * loop, so the deadline has something to cancel; the block's signal is {@link Timeout.signal}.
  *
  * @example
  * import { run, sleep, time, Timeout } from "awaitress";
@@ -106,6 +108,7 @@ export class Timeout {
   private cancellingAtEntry = 0;
   private timer: TimerHandle | null = null;
   private due: DueCall | null = null;
+  private readonly scope = new CancelScope();
 
   /** A timeout that expires at loop time `when` (seconds), or never if `when` is `null`. */
   constructor(when: number | null) {
@@ -145,6 +148,17 @@ export class Timeout {
     }
   }
 
+  /**
+   * The block's `AbortSignal`, for foreign APIs inside it (`fetch(url, { signal: cm.signal })`):
+   * aborted when the deadline passes, or when the task running the block is cancelled. It
+   * belongs to this block: after an expiry it stays aborted, while the task's own
+   * {@link Task.signal} is never aborted by a timeout. Inside the block, `currentTask().signal`
+   * is this signal too.
+   */
+  get signal(): AbortSignal {
+    return this.scope.signal;
+  }
+
   /** True once the deadline has passed while the block ran (asyncio's `expired()`). */
   expired(): boolean {
     return this.state === "expiring" || this.state === "expired";
@@ -153,11 +167,16 @@ export class Timeout {
   /**
    * Runs `body(this)` in the current task under this deadline and returns what it returns.
    * Throws {@link TimeoutError} if the deadline cancelled the block, the block's own error
-   * otherwise, and {@link InvalidStateError} if this timeout was entered before or there is no
-   * current task.
+   * otherwise, and {@link InvalidStateError} if this timeout was entered before. Outside any
+   * task the block runs as a task of the default loop.
    */
   async run<T>(body: (cm: Timeout) => T | PromiseLike<T>): Promise<T> {
     checkBody(body, "Timeout.run");
+    if (this.state === "created" && currentTask() === undefined) {
+      // Plain async code (an HTTP handler, a script): the block runs as a task of the default
+      // loop, so the deadline has a task to cancel.
+      return await new Task(() => this.run(body), { name: "timeout block" }, getRunningLoop());
+    }
     this.enter();
     let result: T;
     try {
@@ -178,13 +197,11 @@ export class Timeout {
     if (this.state !== "created") {
       throw new InvalidStateError("Timeout has already been entered: a Timeout runs one block; create a new one");
     }
-    const task = currentTask();
-    if (task === undefined) {
-      throw new InvalidStateError("Timeout should be used inside a task: call it from code running under run()");
-    }
+    const task = currentTask() as Task;
     this.state = "active";
     this.task = task;
     this.cancellingAtEntry = task.cancelling();
+    task._enterScope(this.scope);
     this.reschedule(this.deadline);
   }
 
@@ -192,6 +209,7 @@ export class Timeout {
   private exit(threw: boolean, error: unknown): void {
     const task = this.task as Task;
     this.cancelPending();
+    task._exitScope(this.scope);
     if (this.state === "expiring") {
       this.state = "expired";
       const remaining = task.uncancel();
@@ -226,7 +244,8 @@ export class Timeout {
     this.timer = null;
     this.due = null;
     if (this.state !== "active") return;
-    (this.task as Task).cancel();
+    // Cancels the block, not the task: the task's own signal is not aborted.
+    (this.task as Task)._cancelFromScope(this.scope);
     this.state = "expiring";
   }
 }
@@ -236,14 +255,15 @@ export class Timeout {
  * {@link TimeoutError} (its `cause` the {@link CancelledError}) if the deadline cancels it
  * (asyncio's `async with timeout(delay)`). `null` disables the deadline; 0 or a negative delay
  * fires at the block's next await. `body` receives the {@link Timeout}, to read or move its
- * deadline.
+ * deadline; pass its {@link Timeout.signal} (or `currentTask().signal`, which is the same inside
+ * the block) to foreign APIs so they stop at the deadline too. From plain async code outside any
+ * task, the block runs as a task of the default loop.
  *
  * Follows asyncio 3.11+: the task is cancelled on expiry and the cancellation is converted on the
  * way out, only by the outermost timeout that expired. A block that swallows the cancellation
  * returns normally. See {@link Timeout} for the details and the foreign-promise caveat.
  *
- * Throws `TypeError` if `delay` is not a number or null, `RangeError` if it is NaN, and
- * {@link InvalidStateError} outside a task.
+ * Throws `TypeError` if `delay` is not a number or null, `RangeError` if it is NaN.
  *
  * @example
  * import { isCancelled, run, sleep, timeout, TimeoutError } from "awaitress";

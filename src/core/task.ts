@@ -72,8 +72,12 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   _operation = false;
   /** @internal virtual-clock time of the last suspension, for deadlock reports */
   _waitingSince = 0;
+  /** @internal the innermost cancel scope open in this task (a timeout's block, a group's body) */
+  _scope: CancelScope | null = null;
   private fn: TaskFunction<T> | undefined;
   private controller: AbortController | undefined = undefined;
+  /** Why the task's own signal is aborted: a cancellation from outside, not yet withdrawn. */
+  private signalReason: CancelledError | undefined = undefined;
 
   /** Use {@link createTask}; the constructor is public for subclasses and tests. */
   constructor(fn: TaskFunction<T>, options: TaskOptions = {}, loop?: Loop) {
@@ -82,6 +86,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
         `createTask expects a function that starts the work, such as () => fetchPage(url); got ${describe(fn)}`,
       );
     }
+    checkTaskOptions(options);
     const parent = taskContext.getStore() as Task | undefined;
     const theLoop = loop ?? parent?.loop ?? getRunningLoop();
     super(theLoop);
@@ -132,17 +137,86 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   }
 
   /**
-   * An `AbortSignal` aborted when the task is cancelled, for foreign APIs (`fetch`, streams,
-   * child processes) that should stop with it. Its reason is the {@link CancelledError}.
+   * An `AbortSignal` for foreign APIs (`fetch`, streams, child processes) that should stop when
+   * this code is cancelled. Its reason is the {@link CancelledError}.
+   *
+   * Read from the task's own code inside a block that a construct can cancel on its own — the
+   * block of a {@link timeout}/{@link Timeout}, the body of a {@link TaskGroup} — it is that
+   * block's signal: aborted when the block's deadline passes or its group aborts, and when the
+   * task is cancelled. Read anywhere else (outside such blocks, or from another task) it is the
+   * task's own signal, aborted only when the task itself is cancelled: a timeout that expired and
+   * was handled never aborts it, so a signal kept for the task's whole life stays usable.
+   *
+   * @example
+   * const signal = currentTask()!.signal; // the task's: outlives every timeout below
+   * for (const url of urls) {
+   *   try {
+   *     // inside the block: the block's signal, aborted when its 5 s are up
+   *     await timeout(5, () => fetch(url, { signal: currentTask()!.signal }));
+   *   } catch (e) {
+   *     if (!(e instanceof TimeoutError)) throw e;
+   *   }
+   * }
+   * await fetch(report, { method: "POST", signal }); // not aborted by the timeouts above
    */
   get signal(): AbortSignal {
+    const scope = this._scope;
+    if (scope !== null && taskContext.getStore() === this) return scope.signal;
+    return this.ownSignal();
+  }
+
+  private ownSignal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this._numCancelsRequested > 0 || this._state === CANCELLED) {
-        this.controller.abort(new CancelledError(this._cancelMessage));
-      }
+      if (this.signalReason !== undefined) this.controller.abort(this.signalReason);
+      else if (this._state === CANCELLED) this.controller.abort(new CancelledError(this._cancelMessage));
     }
     return this.controller.signal;
+  }
+
+  /** @internal True while a cancellation from outside the task's scopes is pending. */
+  _signalAborted(): boolean {
+    return this.signalReason !== undefined;
+  }
+
+  /** @internal Opens `scope` inside the innermost open one. */
+  _enterScope(scope: CancelScope): void {
+    scope.parent = this._scope;
+    scope.task = this as Task;
+    this._scope = scope;
+  }
+
+  /** @internal Closes `scope` (normally the innermost one). */
+  _exitScope(scope: CancelScope): void {
+    if (this._scope === scope) {
+      this._scope = scope.parent;
+    } else {
+      // Blocks of one task left out of order (two timeouts gathered in one task): unlink it.
+      for (let s = this._scope; s !== null; s = s.parent) {
+        if (s.parent === scope) {
+          s.parent = scope.parent;
+          break;
+        }
+      }
+    }
+    scope.parent = null;
+    scope.task = null;
+  }
+
+  /**
+   * @internal A construct cancels the block it runs (a timeout expired, a group aborts its body):
+   * a cancellation request like {@link Task.cancel}, which aborts the signals of `scope` and of
+   * the blocks inside it, not the task's own signal.
+   */
+  _cancelFromScope(scope: CancelScope, message?: unknown): boolean {
+    if (this._state !== PENDING) return false;
+    const reason = new CancelledError(message);
+    for (let s = this._scope; s !== null; s = s.parent) {
+      if (s === scope) break;
+      s._abort(reason, true);
+    }
+    scope._abort(reason, true);
+    return this.requestCancel(message);
   }
 
   /** The task's name: the one given to `createTask`, or `Task-<id>`. Assignable. */
@@ -176,11 +250,16 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
       this._retrieved = true;
       return false;
     }
+    const reason = new CancelledError(message);
+    this.signalReason ??= reason;
+    if (this.controller !== undefined && !this.controller.signal.aborted) this.controller.abort(reason);
+    for (let s = this._scope; s !== null; s = s.parent) s._abort(reason, false);
+    return this.requestCancel(message);
+  }
+
+  private requestCancel(message: unknown): boolean {
     this._numCancelsRequested++;
     this._cancelMessage = message;
-    if (this.controller !== undefined && !this.controller.signal.aborted) {
-      this.controller.abort(new CancelledError(message));
-    }
     const waiter = this._futWaiter;
     if (waiter !== null && waiter._state === PENDING) {
       // asyncio: `if self._fut_waiter.cancel(msg): return True`. A pending future's cancel
@@ -210,8 +289,10 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
       this._numCancelsRequested--;
       if (this._numCancelsRequested === 0) {
         this._mustCancel = false;
-        // An AbortSignal cannot be un-aborted: hand out a fresh one from now on, so foreign calls
-        // made after a handled timeout or task-group abort are not cancelled at once.
+        // An AbortSignal cannot be un-aborted: after a cancellation from outside that the task
+        // handled and withdrew, hand out a fresh one, so later foreign calls are not cancelled
+        // at once. (A timeout's or a group's own request never aborted it.)
+        this.signalReason = undefined;
         if (this.controller?.signal.aborted) this.controller = undefined;
       }
     }
@@ -334,6 +415,66 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   /** @internal */
   _run(): unknown {
     return (this.fn as TaskFunction<T>)();
+  }
+}
+
+/**
+ * A block of a task that a structured construct can cancel on its own: a timeout's block, a task
+ * group's body. Its signal is aborted when the construct cancels the block, or when the task is
+ * cancelled; never un-aborted (it belongs to the block). @internal
+ */
+export class CancelScope {
+  /** @internal the scope this one is inside, in the same task */
+  parent: CancelScope | null = null;
+  /** @internal the task while the scope is open */
+  task: Task | null = null;
+  private controller: AbortController | undefined = undefined;
+  private reason: CancelledError | undefined = undefined;
+
+  /** Aborted once the block is cancelled (by its construct, or with its task). */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      const reason = this.pendingReason();
+      if (reason !== undefined) this.controller.abort(reason);
+    }
+    return this.controller.signal;
+  }
+
+  /**
+   * @internal Aborts the signal if it exists; `own` (the block itself is cancelled) also makes a
+   * signal created later start aborted. A cancellation of the whole task is seen through the task.
+   */
+  _abort(reason: CancelledError, own: boolean): void {
+    if (own) this.reason ??= reason;
+    if (this.controller !== undefined && !this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  private pendingReason(): CancelledError | undefined {
+    for (let s: CancelScope | null = this; s !== null; s = s.parent) {
+      if (s.reason !== undefined) return s.reason;
+    }
+    const task = this.task;
+    if (task === null) return undefined;
+    if (task._signalAborted()) return new CancelledError(task._cancelMessage);
+    return undefined;
+  }
+}
+
+function checkTaskOptions(options: unknown): void {
+  if (typeof options === "string") {
+    throw new TypeError(
+      `createTask's second argument is an options object: write createTask(fn, { name: ${JSON.stringify(options)} })`,
+    );
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Expected createTask's options to be an object such as { name: "fetch" }, got ${describe(options)}`,
+    );
+  }
+  const { eagerStart } = options as TaskOptions;
+  if (eagerStart !== undefined && typeof eagerStart !== "boolean") {
+    throw new TypeError(`Expected \`eagerStart\` to be a boolean, got ${describe(eagerStart)}`);
   }
 }
 
