@@ -612,12 +612,16 @@ describe("TaskGroup (spec §6)", () => {
     }, virtualClock);
   });
 
-  it("TG-23 entering outside a task fails with 'parent task'; the group stays un-entered", async () => {
+  it("TG-23 (departs, issue 11) entered outside a task, the group runs as a task of the default loop; then it is finished", async () => {
+    // asyncio raises RuntimeError ("parent task"): there, no async code runs outside a task.
     const tg = new TaskGroup();
-    const e = await thrown(() => tg.run(() => undefined));
-    expect(e).toBeInstanceOf(InvalidStateError);
-    expect((e as Error).message).toMatch(/parent task/);
-    expect(() => tg.createTask(() => 1)).toThrow(/has not been entered/);
+    const made = await tg.run(async () => {
+      expect(currentTask()?.getName()).toBe("task group");
+      return { child: tg.createTask(() => sleep(0.001, "child")) };
+    });
+    expect(made?.child.done()).toBe(true);
+    expect(made?.child.result()).toBe("child");
+    expect(() => tg.createTask(() => 1)).toThrow(/is finished/);
   });
 
   it("TG-24 the group's own cancel request is always undone", async () => {
