@@ -124,6 +124,41 @@ export class ExceptionGroup extends AggregateError {
     this.exceptions = Object.freeze([...exceptions]);
   }
 
+  /**
+   * The group's name and message, then each sub-exception's, numbered and indented as Python's
+   * traceback shows them (nested groups nest):
+   *
+   * ```text
+   * ExceptionGroup: unhandled errors in a TaskGroup (2 sub-exceptions)
+   *   1. RangeError: bad page
+   *   2. TypeError: fetch failed
+   * ```
+   */
+  override toString(): string {
+    return groupLines(this, "").join("\n");
+  }
+
+  /** What `console.log`/`console.error` print (Node's `util.inspect`): each sub-exception's stack, as Python's traceback does. */
+  [Symbol.for("nodejs.util.inspect.custom")](
+    _depth: number,
+    options: unknown,
+    inspect: (value: unknown, options: unknown) => string,
+  ): string {
+    const lines = [this.stack ?? `${this.name}: ${this.message}`];
+    const n = this.exceptions.length;
+    this.exceptions.forEach((member, i) => {
+      lines.push(`${i === 0 ? "  +-+" : "    +"}---------------- ${i + 1} ----------------`);
+      const text = typeof inspect === "function" ? inspect(member, options) : safeString(member);
+      for (const line of text.split("\n")) lines.push(`    | ${line}`);
+    });
+    if (n > 0) lines.push("    +------------------------------------");
+    if (this.cause !== undefined) {
+      const text = typeof inspect === "function" ? inspect(this.cause, options) : safeString(this.cause);
+      lines.push(`  [cause]: ${text.split("\n").join("\n  ")}`);
+    }
+    return lines.join("\n");
+  }
+
   /** A group of the same kind and message holding `exceptions` (Python's `derive`). */
   derive(exceptions: readonly unknown[]): ExceptionGroup {
     const group = new ExceptionGroup(this.message, exceptions);
@@ -155,6 +190,44 @@ export class ExceptionGroup extends AggregateError {
     }
     return [matched.length > 0 ? this.derive(matched) : undefined, rest.length > 0 ? this.derive(rest) : undefined];
   }
+}
+
+/** `String(value)` that never throws (an object whose toString throws, a null-prototype object). */
+export function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return "[unprintable value]";
+    }
+  }
+}
+
+function memberLine(member: unknown): string {
+  if (member instanceof Error) {
+    try {
+      return `${member.name}: ${member.message}`;
+    } catch {
+      return safeString(member);
+    }
+  }
+  return typeof member === "string" ? JSON.stringify(member) : safeString(member);
+}
+
+function groupLines(group: ExceptionGroup, indent: string): string[] {
+  const lines = [`${indent}${group.name}: ${group.message}`];
+  group.exceptions.forEach((member, i) => {
+    const label = `${indent}  ${i + 1}. `;
+    if (member instanceof ExceptionGroup) {
+      const [first, ...rest] = groupLines(member, `${indent}     `);
+      lines.push(`${label}${(first as string).trimStart()}`, ...rest);
+    } else {
+      lines.push(`${label}${memberLine(member)}`);
+    }
+  });
+  return lines;
 }
 
 /** One task of a {@link DeadlockError}: who waits, on what, since when. */

@@ -143,6 +143,10 @@ export class Timer implements Disposable {
     this.text = o.text ?? DEFAULT_TEXT;
     this.logger = o.logger === undefined ? defaultLogger : o.logger;
     this.initialText = o.initialText ?? false;
+    // A bad template fails here, where it is written, not at the first stop() (codetiming's
+    // KeyError/ValueError come only then): fill both templates once with sample values.
+    if (typeof this.text === "string") this.render(0);
+    if (typeof this.initialText === "string") formatTemplate(this.initialText, [], { name: this.name });
   }
 
   /** True between `start()` and `stop()`. */
