@@ -76,8 +76,10 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   _scope: CancelScope | null = null;
   private fn: TaskFunction<T> | undefined;
   private controller: AbortController | undefined = undefined;
-  /** Why the task's own signal is aborted: a cancellation from outside, not yet withdrawn. */
-  private signalReason: CancelledError | undefined = undefined;
+  /** A cancellation from outside the task's scopes is pending: its own signal is aborted. */
+  private signalCancelled = false;
+  /** The message of that cancellation. */
+  private signalMessage: unknown = undefined;
 
   /** Use {@link createTask}; the constructor is public for subclasses and tests. */
   constructor(fn: TaskFunction<T>, options: TaskOptions = {}, loop?: Loop) {
@@ -168,7 +170,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   private ownSignal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.signalReason !== undefined) this.controller.abort(this.signalReason);
+      if (this.signalCancelled) this.controller.abort(new CancelledError(this.signalMessage));
       else if (this._state === CANCELLED) this.controller.abort(new CancelledError(this._cancelMessage));
     }
     return this.controller.signal;
@@ -176,7 +178,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
 
   /** @internal True while a cancellation from outside the task's scopes is pending. */
   _signalAborted(): boolean {
-    return this.signalReason !== undefined;
+    return this.signalCancelled;
   }
 
   /** @internal Opens `scope` inside the innermost open one. */
@@ -210,12 +212,11 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
    */
   _cancelFromScope(scope: CancelScope, message?: unknown): boolean {
     if (this._state !== PENDING) return false;
-    const reason = new CancelledError(message);
     for (let s = this._scope; s !== null; s = s.parent) {
       if (s === scope) break;
-      s._abort(reason, true);
+      s._abort(message, true);
     }
-    scope._abort(reason, true);
+    scope._abort(message, true);
     return this.requestCancel(message);
   }
 
@@ -250,10 +251,15 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
       this._retrieved = true;
       return false;
     }
-    const reason = new CancelledError(message);
-    this.signalReason ??= reason;
-    if (this.controller !== undefined && !this.controller.signal.aborted) this.controller.abort(reason);
-    for (let s = this._scope; s !== null; s = s.parent) s._abort(reason, false);
+    if (!this.signalCancelled) {
+      this.signalCancelled = true;
+      this.signalMessage = message;
+    }
+    // Errors cost a stack trace each: made only for signals someone holds.
+    if (this.controller !== undefined && !this.controller.signal.aborted) {
+      this.controller.abort(new CancelledError(message));
+    }
+    for (let s = this._scope; s !== null; s = s.parent) s._abort(message, false);
     return this.requestCancel(message);
   }
 
@@ -292,7 +298,8 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
         // An AbortSignal cannot be un-aborted: after a cancellation from outside that the task
         // handled and withdrew, hand out a fresh one, so later foreign calls are not cancelled
         // at once. (A timeout's or a group's own request never aborted it.)
-        this.signalReason = undefined;
+        this.signalCancelled = false;
+        this.signalMessage = undefined;
         if (this.controller?.signal.aborted) this.controller = undefined;
       }
     }
@@ -429,7 +436,8 @@ export class CancelScope {
   /** @internal the task while the scope is open */
   task: Task | null = null;
   private controller: AbortController | undefined = undefined;
-  private reason: CancelledError | undefined = undefined;
+  private cancelled = false;
+  private message: unknown = undefined;
 
   /** Aborted once the block is cancelled (by its construct, or with its task). */
   get signal(): AbortSignal {
@@ -445,14 +453,19 @@ export class CancelScope {
    * @internal Aborts the signal if it exists; `own` (the block itself is cancelled) also makes a
    * signal created later start aborted. A cancellation of the whole task is seen through the task.
    */
-  _abort(reason: CancelledError, own: boolean): void {
-    if (own) this.reason ??= reason;
-    if (this.controller !== undefined && !this.controller.signal.aborted) this.controller.abort(reason);
+  _abort(message: unknown, own: boolean): void {
+    if (own && !this.cancelled) {
+      this.cancelled = true;
+      this.message = message;
+    }
+    if (this.controller !== undefined && !this.controller.signal.aborted) {
+      this.controller.abort(new CancelledError(message));
+    }
   }
 
   private pendingReason(): CancelledError | undefined {
     for (let s: CancelScope | null = this; s !== null; s = s.parent) {
-      if (s.reason !== undefined) return s.reason;
+      if (s.cancelled) return new CancelledError(s.message);
     }
     const task = this.task;
     if (task === null) return undefined;
