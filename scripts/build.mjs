@@ -1,15 +1,65 @@
-// Builds dist/esm (ESM) and dist/cjs (CommonJS), each with .d.ts, using only the TypeScript compiler.
+// Builds the package with only the TypeScript compiler.
+//
+// dist/esm is the one runtime: ESM, with .d.ts, and source maps that carry their sources. dist/cjs
+// holds, per entry point, a small CommonJS file that require()s the ESM build (Node's require(esm),
+// unflagged since Node 20.19 and 22.12), so `require("awaitress")` and `import "awaitress"` load
+// the same modules: one running loop, one current task, one virtual clock, one CancelledError.
+// Beside each shim, CommonJS-flavoured declarations (the ESM .d.ts files, read as CommonJS by
+// dist/cjs/package.json), so TypeScript projects compiled as CommonJS type-check and the
+// `require` condition's types and JavaScript agree in format.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
-const tsc = ["node_modules/typescript/bin/tsc"];
-rmSync("dist", { recursive: true, force: true });
-execFileSync(process.execPath, [...tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" });
-execFileSync(
-  process.execPath,
-  [...tsc, "-p", "tsconfig.build.json", "--module", "commonjs", "--moduleResolution", "node10", "--outDir", "dist/cjs"],
-  { stdio: "inherit" },
-);
-mkdirSync("dist/cjs", { recursive: true });
-writeFileSync("dist/cjs/package.json", `${JSON.stringify({ type: "commonjs" })}\n`);
-writeFileSync("dist/esm/package.json", `${JSON.stringify({ type: "module" })}\n`);
+/**
+ * The entry points: package.json's export subpath, and its module under src/ (without ".ts").
+ * package.json's exports name dist/esm/<module>.js for `import` and dist/cjs/<module>.js for
+ * `require`, each with its .d.ts. Adding an entry point is one line here, and its block in
+ * package.json's exports (the build fails if the two disagree).
+ */
+const ENTRIES = {
+  ".": "index",
+};
+
+function build() {
+  checkExports();
+  rmSync("dist", { recursive: true, force: true });
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
+    stdio: "inherit",
+  });
+  writeFileSync("dist/esm/package.json", `${JSON.stringify({ type: "module" })}\n`);
+
+  mkdirSync("dist/cjs", { recursive: true });
+  cpSync("dist/esm", "dist/cjs", { recursive: true, filter: (path) => !/(\.js|\.js\.map|package\.json)$/.test(path) });
+  writeFileSync("dist/cjs/package.json", `${JSON.stringify({ type: "commonjs" })}\n`);
+  for (const module of Object.values(ENTRIES)) {
+    if (!existsSync(`dist/esm/${module}.js`)) throw new Error(`scripts/build.mjs: no dist/esm/${module}.js`);
+    const up = "../".repeat(module.split("/").length);
+    writeFileSync(
+      `dist/cjs/${module}.js`,
+      `"use strict";\n// The ESM build itself (Node's require(esm)): one runtime however awaitress is loaded.\nmodule.exports = require("${up}esm/${module}.js");\n`,
+    );
+  }
+}
+
+/** Fails the build if package.json's exports and ENTRIES disagree. */
+function checkExports() {
+  const { exports } = JSON.parse(readFileSync("package.json", "utf8"));
+  const subpaths = Object.keys(exports).filter((subpath) => subpath !== "./package.json");
+  const listed = Object.keys(ENTRIES);
+  if (JSON.stringify([...subpaths].sort()) !== JSON.stringify([...listed].sort())) {
+    throw new Error(
+      `scripts/build.mjs: package.json exports ${subpaths.join(", ")}; ENTRIES lists ${listed.join(", ")}`,
+    );
+  }
+  for (const [subpath, module] of Object.entries(ENTRIES)) {
+    const expected = {
+      import: { types: `./dist/esm/${module}.d.ts`, default: `./dist/esm/${module}.js` },
+      require: { types: `./dist/cjs/${module}.d.ts`, default: `./dist/cjs/${module}.js` },
+    };
+    if (JSON.stringify(exports[subpath]) !== JSON.stringify(expected)) {
+      throw new Error(`scripts/build.mjs: package.json exports["${subpath}"] should be ${JSON.stringify(expected)}`);
+    }
+  }
+}
+
+build();
