@@ -1,12 +1,18 @@
 /**
- * Graceful shutdown on SIGINT (Ctrl-C). A producer keeps putting jobs on a bounded queue and two
- * workers process them.
+ * Graceful shutdown on SIGINT (Ctrl-C) or SIGTERM (what Docker, Kubernetes and systemd send to
+ * stop a service). A producer keeps putting jobs on a bounded queue and two workers process them.
  *
- * - The first SIGINT shuts the queue down (`queue.shutdown()`): the producer's next `put` throws
+ * - The first signal shuts the queue down (`queue.shutdown()`): the producer's next `put` throws
  *   `QueueShutDown`, the workers finish the job in their hands, drain what is queued, and exit
  *   when `get` throws `QueueShutDown` on the empty queue. Nothing taken is lost.
- * - A second SIGINT drops what is still queued (`queue.shutdown(true)`); jobs already in a
+ * - A second signal drops what is still queued (`queue.shutdown(true)`); jobs already in a
  *   worker's hands still finish.
+ * - Once drained it prints the report and exits with code 0: a clean stop, whichever signal
+ *   asked for it.
+ *
+ * It listens to both signals itself, inside `run`, so `run` leaves them to it and does not
+ * cancel main (without these listeners `run` would cancel main on the first signal, and the jobs
+ * in the workers' hands would be cancelled rather than finished).
  *
  *   npx tsx examples/graceful-shutdown.ts                      # press Ctrl-C (twice to hurry)
  *   npx tsx examples/graceful-shutdown.ts --job-seconds 0.05   # shorter jobs
@@ -16,9 +22,9 @@ import { createTask, Event, formatValue, gather, Queue, QueueShutDown, run, slee
 
 /** Options of {@link service}. */
 export interface ServiceOptions {
-  /** Set it to shut down gracefully (the first SIGINT). */
+  /** Set it to shut down gracefully (the first SIGINT or SIGTERM). */
   stop: Event;
-  /** Set it to drop the queued jobs too (the second SIGINT). */
+  /** Set it to drop the queued jobs too (the second signal). */
   stopNow?: Event;
   /** Seconds each job takes. */
   jobSeconds?: number;
@@ -94,21 +100,24 @@ export async function service(options: ServiceOptions): Promise<ServiceReport> {
   return report;
 }
 
-/** Runs the service on the wall clock until SIGINT. */
+/** The signals that stop the service: Ctrl-C, and what a supervisor sends. */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+/** Runs the service on the wall clock until SIGINT or SIGTERM. */
 export async function main(jobSeconds = 1): Promise<ServiceReport> {
   return run(async () => {
     const stop = new Event();
     const stopNow = new Event();
-    const onSigint = (): void => {
+    const onSignal = (): void => {
       if (stop.isSet()) stopNow.set();
       else stop.set();
     };
-    process.on("SIGINT", onSigint);
-    console.log("Working. Press Ctrl-C to stop gracefully (twice to drop the queued jobs).");
+    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+    console.log("Working. Press Ctrl-C (or send SIGTERM) to stop gracefully; twice to drop the queued jobs.");
     try {
       return await service({ stop, stopNow, jobSeconds, every: jobSeconds * 0.3 });
     } finally {
-      process.off("SIGINT", onSigint);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     }
   });
 }

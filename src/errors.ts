@@ -276,6 +276,32 @@ export class DeadlockError extends AwaitressError {
   }
 }
 
+/**
+ * `run` was stopped by a signal (SIGINT — Ctrl-C — or SIGTERM): its main task was cancelled, has
+ * unwound (its `finally` blocks and task groups ran), and `run` rejects with this error (asyncio's
+ * `run` raises `KeyboardInterrupt`). `run` also sets `process.exitCode` to {@link Interrupted.exitCode}
+ * (130 for SIGINT, 143 for SIGTERM: 128 + the signal number, what a shell reports), and when this
+ * rejection reaches the top level unhandled the process exits with that code, not 1. Its `cause`
+ * is the {@link CancelledError} main ended with.
+ *
+ * @example
+ * try { await run(main) } catch (e) {
+ *   if (!(e instanceof Interrupted)) throw e;
+ *   console.error(`stopped by ${e.signal}`); // the exit code stays e.exitCode
+ * }
+ */
+export class Interrupted extends AwaitressError {
+  /** The signal that stopped the run: `"SIGINT"` or `"SIGTERM"`. */
+  readonly signal: string;
+  /** The exit code a process killed by that signal reports: 128 + the signal number. */
+  readonly exitCode: number;
+  constructor(signal: string, exitCode: number, options?: ErrorOptions) {
+    super(`run() was interrupted by ${signal}: main was cancelled and has unwound (exit code ${exitCode})`, options);
+    this.signal = signal;
+    this.exitCode = exitCode;
+  }
+}
+
 /** `Queue.getNowait()` on an empty queue. */
 export class QueueEmpty extends AwaitressError {}
 

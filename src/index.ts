@@ -17,7 +17,7 @@ export type { Awaitable, AwaitedResult } from "./core/ensure-future.js";
 export { type DoneCallback, Future } from "./core/future.js";
 export { type ErrorContext, type ErrorHandler, getRunningLoop, Loop } from "./core/loop.js";
 export type { SignalOptions } from "./core/park.js";
-export { type RunOptions, run } from "./core/run.js";
+export { type RunOptions, type RunSignal, run } from "./core/run.js";
 export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./core/task.js";
 export { dumpTasks, formatTaskTree } from "./debug/dump.js";
 export type { BlockedReport } from "./debug/watchdog.js";
@@ -28,6 +28,7 @@ export {
   DeadlockError,
   type DeadlockedTask,
   ExceptionGroup,
+  Interrupted,
   InvalidStateError,
   isCancelled,
   QueueEmpty,

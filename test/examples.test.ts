@@ -249,25 +249,31 @@ describe("examples/graceful-shutdown.ts", () => {
     expect(lines.at(-1)).toBe("[ 3.30s] stopped cleanly: 6 jobs done, 3 dropped");
   });
 
-  it("stops cleanly on a real SIGINT (exit code 0)", async () => {
-    let sent = false;
-    const result = await runTs(["examples/graceful-shutdown.ts", "--job-seconds", "0.05"], {
-      onStdout(text, child) {
-        if (!sent && text.includes("finished job 2")) {
-          sent = true;
-          child.kill("SIGINT");
-        }
-      },
-    });
-    expect(result.stderr).toBe("");
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/stop: no new jobs/);
-    expect(result.stdout).toMatch(/stopped cleanly: \d+ jobs done, 0 dropped/);
-    // Every job started was finished.
-    const started = [...result.stdout.matchAll(/started (job \d+)/g)].map((m) => m[1]).sort();
-    const finished = [...result.stdout.matchAll(/finished (job \d+)/g)].map((m) => m[1]).sort();
-    expect(finished).toEqual(started);
-  });
+  it.each(["SIGINT", "SIGTERM"] as const)(
+    "stops cleanly on a real %s: every job taken is finished, the report printed, exit code 0",
+    async (signal) => {
+      let sent = false;
+      const result = await runTs(["examples/graceful-shutdown.ts", "--job-seconds", "0.05"], {
+        onStdout(text, child) {
+          if (!sent && text.includes("finished job 2")) {
+            sent = true;
+            child.kill(signal);
+          }
+        },
+      });
+      expect(result.stderr).toBe("");
+      expect(result.signal).toBe(null);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/stop: no new jobs/);
+      expect(result.stdout).toMatch(/stopped cleanly: \d+ jobs done, 0 dropped/);
+      // Every job started was finished, and the report counts them all.
+      const started = [...result.stdout.matchAll(/started (job \d+)/g)].map((m) => m[1]).sort();
+      const finished = [...result.stdout.matchAll(/finished (job \d+)/g)].map((m) => m[1]).sort();
+      expect(finished).toEqual(started);
+      const done = Number(/stopped cleanly: (\d+) jobs done/.exec(result.stdout)?.[1]);
+      expect(done).toBe(finished.length);
+    },
+  );
 });
 
 describe("examples/testing-time.ts", () => {

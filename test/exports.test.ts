@@ -20,6 +20,7 @@ const EXPORTS = [
   "FIRST_EXCEPTION",
   "Future",
   "Held",
+  "Interrupted",
   "InvalidStateError",
   "JsonlWriter",
   "LifoQueue",
@@ -90,6 +91,7 @@ describe("the public surface", () => {
     for (const E of errors) expect(new E("x")).toBeInstanceOf(awaitress.AwaitressError);
     expect(new awaitress.QueueFull("full", 1)).toBeInstanceOf(awaitress.AwaitressError);
     expect(new awaitress.DeadlockError([], 0)).toBeInstanceOf(awaitress.AwaitressError);
+    expect(new awaitress.Interrupted("SIGINT", 130)).toBeInstanceOf(awaitress.AwaitressError);
     expect(new awaitress.ExceptionGroup("g", [new Error("a")])).toBeInstanceOf(AggregateError);
   });
 

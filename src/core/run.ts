@@ -5,20 +5,31 @@
 import type { Clock } from "../clock/clock.js";
 import { RealClock } from "../clock/real.js";
 import { VirtualClock, type VirtualClockOptions } from "../clock/virtual.js";
-import { DeadlockError, type DeadlockedTask, describe } from "../errors.js";
+import { DeadlockError, type DeadlockedTask, describe, InvalidStateError } from "../errors.js";
 import { checkSeed, seededRandom } from "../internal/prng.js";
+import { checkSeconds } from "../internal/seconds.js";
 import type { TraceSink } from "../internal/sink.js";
 import type { Future } from "./future.js";
-import { type ErrorHandler, Loop } from "./loop.js";
+import { type ErrorHandler, Loop, taskContext } from "./loop.js";
+import { checkSignals, interrupted, type RunSignal, watchSignals } from "./signals.js";
 import { Task, type TaskFunction } from "./task.js";
 
-/** Options of {@link run}. */
 /**
- * Debug mode's and step tracing's hooks, installed by the debug layer (src/index.ts wires it), so
- * the core never imports the layers above it. Returns the function that removes them.
+ * What the debug layer installed for one run: `remove` takes it all off again; `report`, in debug
+ * mode, prints the task tree (run calls it when a signal arrives).
  * @internal
  */
-export type Instrumenter = (loop: Loop, options: RunOptions) => Promise<() => void>;
+export interface Instrumentation {
+  remove(): void;
+  report: (() => void) | null;
+}
+
+/**
+ * Debug mode's and step tracing's hooks, installed by the debug layer (src/index.ts wires it), so
+ * the core never imports the layers above it.
+ * @internal
+ */
+export type Instrumenter = (loop: Loop, options: RunOptions) => Promise<Instrumentation>;
 
 let instrumenter: Instrumenter | null = null;
 
@@ -27,6 +38,9 @@ export function setInstrumenter(fn: Instrumenter): void {
   instrumenter = fn;
 }
 
+export type { RunSignal } from "./signals.js";
+
+/** Options of {@link run}. */
 export interface RunOptions {
   /**
    * The loop's clock: `"real"` (wall time), `"virtual"` (time jumps to the next deadline whenever
@@ -43,20 +57,22 @@ export interface RunOptions {
   /**
    * asyncio's debug mode: records where each task was created; reports steps slower than
    * `slowStepThreshold` naming the task, reports live (from a watchdog thread) a task blocking
-   * the loop for `blockedThreshold`, prints the pending tasks as a tree on SIGINT/SIGTERM, and
-   * reports tasks still pending when `main` returns. Slower; never changes what the program computes.
+   * the loop for `blockedThreshold`, prints the pending tasks as a tree on each SIGINT/SIGTERM
+   * (of `signals`) before handling it, and reports tasks still pending when `main` returns.
+   * Slower; never changes what the program computes.
    * @default false, or true when the environment variable AWAITRESS_DEBUG=1
    */
   debug?: boolean;
   /**
    * Debug mode: a synchronous step of a task longer than this many seconds is reported through
-   * `onError` (asyncio's `slow_callback_duration`); 0 turns it off.
+   * `onError` (asyncio's `slow_callback_duration`); 0 turns it off. Checked even outside debug mode.
    * @default 0.1
    */
   slowStepThreshold?: number;
   /**
    * Debug mode: when one step has held the loop this many seconds, a watchdog thread reports the
-   * task on stderr while the loop is still blocked; 0 turns the watchdog off.
+   * task on stderr while the loop is still blocked; 0 turns the watchdog off. Checked even
+   * outside debug mode.
    * @default 1
    */
   blockedThreshold?: number;
@@ -100,6 +116,79 @@ export interface RunOptions {
    * @default "main"
    */
   name?: string;
+  /**
+   * Which signals cancel `main`, as asyncio's `run` does with Ctrl-C: `true` (SIGINT and
+   * SIGTERM — what Docker, Kubernetes and systemd send to stop a process), `false` (none: Node's
+   * default, the process is killed by the signal, no `finally` runs), or a list of them.
+   *
+   * - The first signal cancels `main` (of every run in progress that listens to it), so its
+   *   `finally` blocks and task groups unwind; then `run` rejects with {@link Interrupted} and sets
+   *   `process.exitCode` to 130 (SIGINT) or 143 (SIGTERM), and the process exits with that code
+   *   even when the rejection stays unhandled (`await run(main)` at the top of a module). If
+   *   `main` catches the cancellation and returns, `run` resolves to its value (asyncio's rule:
+   *   `task.uncancel() == 0`), and the exit code is left alone.
+   * - A second signal while the run unwinds — or a first one that finds `main` already done —
+   *   exits the process at once, with the same code.
+   * - When the program has its own listener for the signal (`process.on("SIGTERM", ...)`),
+   *   looked up when the signal arrives, `run` leaves the signal to it and cancels nothing.
+   * - Every run in progress shares one process listener per signal; it is removed when the last
+   *   run ends. Only the main thread listens (in a worker thread this option does nothing).
+   * - In debug mode, each signal first prints the task tree; `false` turns that off too.
+   * @default true
+   * @example
+   * await run(main);                             // Ctrl-C or SIGTERM: main unwinds, exit 130/143
+   * await run(main, { signals: ["SIGINT"] });    // SIGTERM keeps Node's default
+   * await run(main, { signals: false });         // leave both to Node (or to your own listeners)
+   */
+  signals?: boolean | readonly RunSignal[];
+}
+
+/** Every option of {@link run}, checked, before anything is installed. */
+interface CheckedOptions {
+  readonly clock: Clock;
+  readonly seed: number | undefined;
+  readonly debug: boolean;
+  readonly signals: readonly RunSignal[];
+  readonly name: string;
+}
+
+function checkOptions(options: RunOptions): CheckedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Expected run's options to be an object, got ${describe(options)}`);
+  }
+  if (options.onError !== undefined && typeof options.onError !== "function") {
+    throw new TypeError(`Expected \`onError\` to be a function, got ${describe(options.onError)}`);
+  }
+  for (const flag of ["detectDeadlock", "debug"] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== "boolean") {
+      throw new TypeError(`Expected \`${flag}\` to be a boolean, got ${describe(options[flag])}`);
+    }
+  }
+  if (options.name !== undefined && typeof options.name !== "string") {
+    throw new TypeError(`Expected \`name\` to be a string, got ${describe(options.name)}`);
+  }
+  checkSeconds(options.slowStepThreshold, "slowStepThreshold", 0.1);
+  checkSeconds(options.blockedThreshold, "blockedThreshold", 1);
+  const signals = checkSignals(options.signals);
+  const seed = options.shuffle === undefined ? undefined : checkSeed(options.shuffle, "`shuffle`");
+  return {
+    clock: makeClock(options.clock, options.autojumpThreshold),
+    seed,
+    debug: options.debug ?? process.env.AWAITRESS_DEBUG === "1",
+    signals,
+    name: options.name ?? "main",
+  };
+}
+
+/** asyncio's "asyncio.run() cannot be called from a running event loop". */
+function checkNotInLoop(): void {
+  const task = taskContext.getStore();
+  if (task === undefined || task.loop.closed) return;
+  const name = (task as { name?: unknown }).name;
+  throw new InvalidStateError(
+    `run() cannot be called from a running event loop (it was called in task ${JSON.stringify(String(name))}): ` +
+      "await the async function directly, or start it with createTask() to run it alongside",
+  );
 }
 
 function makeClock(clock: RunOptions["clock"], autojumpThreshold: number | undefined): Clock {
@@ -152,10 +241,28 @@ async function cancelRemaining(loop: Loop): Promise<void> {
   }
 }
 
+function cancelledErrorOf(task: Task<unknown>): unknown {
+  try {
+    task.result();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 /**
  * Runs `main` as the root task of a new loop and resolves to its result (asyncio's `run`).
  * When `main` settles, every task still alive is cancelled and awaited before `run` returns,
  * so nothing outlives it; errors nobody retrieved are reported through `onError`.
+ *
+ * Ctrl-C (SIGINT) and SIGTERM cancel `main`, as in asyncio: its `finally` blocks and task groups
+ * unwind, then `run` rejects with {@link Interrupted} and the process exits 130 (SIGINT) or 143
+ * (SIGTERM); a second signal exits at once. See {@link RunOptions.signals} for the rules (the
+ * program's own listener wins; `signals: false` leaves both to Node).
+ *
+ * Throws `TypeError`/`RangeError` for a bad option, before anything is installed, and
+ * {@link InvalidStateError} when called from a task of a running loop (asyncio's "cannot be
+ * called from a running event loop"): there, await the function or start it with `createTask`.
  *
  * @example
  * await run(async () => {
@@ -167,26 +274,17 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
   if (typeof main !== "function") {
     throw new TypeError(`run expects an async function to run as the main task, got ${describe(main)}`);
   }
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Expected run's options to be an object, got ${describe(options)}`);
-  }
-  if (options.onError !== undefined && typeof options.onError !== "function") {
-    throw new TypeError(`Expected \`onError\` to be a function, got ${describe(options.onError)}`);
-  }
-  if (options.detectDeadlock !== undefined && typeof options.detectDeadlock !== "boolean") {
-    throw new TypeError(`Expected \`detectDeadlock\` to be a boolean, got ${describe(options.detectDeadlock)}`);
-  }
-  const seed = options.shuffle === undefined ? undefined : checkSeed(options.shuffle, "`shuffle`");
-  const clock = makeClock(options.clock, options.autojumpThreshold);
+  checkNotInLoop();
+  const { clock, seed, debug, signals, name } = checkOptions(options);
   const loop = new Loop({
     clock,
     ...(options.onError ? { onError: options.onError } : {}),
-    debug: options.debug ?? process.env.AWAITRESS_DEBUG === "1",
+    debug,
     trace: options.trace ?? null,
   });
-  let uninstrument: (() => void) | undefined;
+  let instrumentation: Instrumentation | undefined;
   if ((loop.debug || loop.trace !== null) && instrumenter !== null) {
-    uninstrument = await instrumenter(loop, options);
+    instrumentation = await instrumenter(loop, options);
   }
   if (seed !== undefined) loop.shuffle = seededRandom(seed);
   // On a virtual clock, a deadlock ends the wait for main (or for the tasks cancelled on exit).
@@ -205,18 +303,30 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
   } else if (typeof clock.attach === "function") {
     clock.attach(loop);
   }
-  const root = new Task(main as TaskFunction<Awaited<T>>, { name: options.name ?? "main" }, loop);
+  const root = new Task(main as TaskFunction<Awaited<T>>, { name }, loop);
+  const signalled = {
+    signals,
+    report: instrumentation?.report ?? null,
+    cancelMain: () => root.cancel(),
+    interruptedBy: null as RunSignal | null,
+  };
+  const unwatchSignals = watchSignals(signalled);
   try {
     await Promise.race([whenDone(root), untilStuck()]);
     await Promise.race([cancelRemaining(loop), untilStuck()]);
   } finally {
     loop._reportFailures(root);
     loop.failures.clear();
-    uninstrument?.();
+    unwatchSignals();
+    instrumentation?.remove();
     loop.trace?.flush?.();
     loop.close();
   }
   if (deadlock !== undefined) throw deadlock;
+  // asyncio's run: main cancelled by the signal, and by nothing else, is a KeyboardInterrupt.
+  if (signalled.interruptedBy !== null && root.cancelled() && root.uncancel() === 0) {
+    throw interrupted(signalled.interruptedBy, cancelledErrorOf(root));
+  }
   if (seed === undefined) return root.result();
   try {
     return root.result();

@@ -1,10 +1,12 @@
 /**
  * What `run` switches on for debug mode and tracing: the step monitor (slow steps, the live
- * watchdog, foreign waits) and the hang report on SIGINT/SIGTERM. Returns the function that switches it all off.
+ * watchdog, foreign waits) and, in debug mode, the task tree that `run` prints when a signal
+ * arrives (through the same listener that cancels main, src/core/signals.ts).
  */
 
 import type { Loop } from "../core/loop.js";
-import { describe } from "../errors.js";
+import type { Instrumentation } from "../core/run.js";
+import { checkSeconds } from "../internal/seconds.js";
 import { dumpTasks } from "./dump.js";
 import { StepMonitor } from "./step-monitor.js";
 
@@ -16,47 +18,21 @@ export interface InstrumentOptions {
   blockedThreshold?: number | undefined;
 }
 
-function checkThreshold(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
-    throw new RangeError(`Expected \`${name}\` to be a non-negative number of seconds, got ${describe(value)}`);
-  }
-  return value;
-}
-
 /** Checks the thresholds before anything starts (a bad option throws from `run` at once). */
 export function checkInstrumentOptions(options: InstrumentOptions): { slow: number; blocked: number } {
   return {
-    slow: checkThreshold(options.slowStepThreshold, "slowStepThreshold", 0.1),
-    blocked: checkThreshold(options.blockedThreshold, "blockedThreshold", 1),
-  };
-}
-
-function watchSignals(loop: Loop): () => void {
-  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
-  const handlers = signals.map((signal) => {
-    const handler = (): void => {
-      dumpTasks(loop);
-      // Only listener left: behave as Node would without one (exit on the signal).
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, handler);
-        process.kill(process.pid, signal);
-      }
-    };
-    process.on(signal, handler);
-    return [signal, handler] as const;
-  });
-  return () => {
-    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+    slow: checkSeconds(options.slowStepThreshold, "slowStepThreshold", 0.1),
+    blocked: checkSeconds(options.blockedThreshold, "blockedThreshold", 1),
   };
 }
 
 /**
  * Switches on what `loop.debug` and `loop.trace` ask for and resolves, once the watchdog is
- * watching, to the function that switches it off (call it when the loop closes).
+ * watching, to what `run` needs: `remove` switches it off (call it when the loop closes);
+ * `report` prints the task tree (debug mode only).
  * @internal
  */
-export async function instrument(loop: Loop, options: InstrumentOptions): Promise<() => void> {
+export async function instrument(loop: Loop, options: InstrumentOptions): Promise<Instrumentation> {
   const { slow, blocked } = checkInstrumentOptions(options);
   const undo: (() => void)[] = [];
   if (loop.debug || loop.trace?.steps === true) {
@@ -71,8 +47,10 @@ export async function instrument(loop: Loop, options: InstrumentOptions): Promis
       loop.steps = null;
     });
   }
-  if (loop.debug) undo.push(watchSignals(loop));
-  return () => {
-    for (const u of undo.reverse()) u();
+  return {
+    remove: () => {
+      for (const u of undo.reverse()) u();
+    },
+    report: loop.debug ? () => void dumpTasks(loop) : null,
   };
 }

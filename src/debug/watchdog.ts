@@ -43,10 +43,11 @@ const SEQ = 0;
 const TASK = 1;
 const DEPTH = 2;
 
-// Runs in the worker (CommonJS, eval'd): polls the shared state and reports a stuck step.
+// Runs in the worker (eval'd): polls the shared state and reports a stuck step. The worker
+// inherits the process's flags, so under \`node --input-type=module\` the source is an ES module and
+// \`require\` does not exist: it loads its modules with \`import()\`, which works in both kinds.
 const WORKER_SOURCE = `
-const { workerData, parentPort } = require("node:worker_threads");
-const { writeSync } = require("node:fs");
+Promise.all([import("node:worker_threads"), import("node:fs")]).then(([{ workerData, parentPort }, { writeSync }]) => {
 const state = new Int32Array(workerData.buffer);
 const names = new Map();
 const thresholdMs = workerData.thresholdMs;
@@ -87,6 +88,7 @@ setInterval(() => {
   parentPort.postMessage({ task: id > 0 ? id : null, name: info ? info.name : null, site: info && info.site ? info.site : null, blockedFor, at: Date.now(), text });
 }, workerData.intervalMs);
 parentPort.postMessage("ready");
+});
 `;
 
 /**
