@@ -6,6 +6,8 @@
  * {@link AwaitressError} subclass named after its asyncio counterpart.
  */
 
+import { escapeControl } from "./internal/text.js";
+
 /** Describes a value for an error message: "`-1` (number)", "a Promise", "`undefined`". */
 export function describe(value: unknown): string {
   if (value === null) return "`null`";
@@ -187,7 +189,9 @@ export class DeadlockError extends AwaitressError {
   readonly seed: number | undefined;
   constructor(waiting: readonly DeadlockedTask[], time: number, seed?: number) {
     const lines = waiting.map(
-      (t) => `  "${t.name}" waits on ${t.waitsOn} (since t=${t.since}s, for ${+(time - t.since).toPrecision(12)}s)`,
+      // Names and labels come from the program: control characters are shown, not sent.
+      (t) =>
+        `  "${escapeControl(t.name)}" waits on ${escapeControl(t.waitsOn)} (since t=${t.since}s, for ${+(time - t.since).toPrecision(12)}s)`,
     );
     const replay =
       seed === undefined ? "" : `\nShuffle seed ${seed}: run(main, { clock: "virtual", shuffle: ${seed} }) replays it.`;

@@ -181,7 +181,7 @@ describe("debug mode: what each pending task waits on", () => {
       },
       { debug: true, onError: () => {} },
     );
-    expect(text).toMatch(/fetcher \(id 2\) waiting on a foreign promise for [\d.]+m?s/);
+    expect(text).toMatch(/fetcher \(id 2\) waiting on a foreign promise for [\d.]+(?:µs|ms|s)/);
   });
 
   it("prints the tree on SIGINT under run in debug mode", async () => {

@@ -176,6 +176,12 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
   if (options.detectDeadlock !== undefined && typeof options.detectDeadlock !== "boolean") {
     throw new TypeError(`Expected \`detectDeadlock\` to be a boolean, got ${describe(options.detectDeadlock)}`);
   }
+  const trace = options.trace as { event?: unknown } | null | undefined;
+  if (trace != null && (typeof trace !== "object" || typeof trace.event !== "function")) {
+    throw new TypeError(
+      `Expected \`trace\` to be a trace sink (an object with an \`event(event)\` function, such as a Recorder), got ${describe(trace)}`,
+    );
+  }
   const seed = options.shuffle === undefined ? undefined : checkSeed(options.shuffle, "`shuffle`");
   const clock = makeClock(options.clock, options.autojumpThreshold);
   const loop = new Loop({
