@@ -25,7 +25,7 @@ import {
   timeout,
 } from "../src/index.js";
 
-interface Page {
+export interface Page {
   readonly url: string;
   readonly links: readonly string[];
 }
@@ -75,6 +75,11 @@ export interface CrawlOptions {
   /** Seconds a page may take before it is given up. */
   deadline?: number;
   log?: (line: string) => void;
+  /**
+   * How a page is fetched: the simulated site by default; pass one built on `fetch` to crawl for
+   * real (the tests pass one that waits on a plain `setTimeout` promise, as `fetch` would).
+   */
+  fetch?: (url: string) => Promise<Page>;
 }
 
 /** What happened to each URL: the links found, or why it failed. */
@@ -86,13 +91,13 @@ function stamp(): string {
 
 /** Crawls from `start`; resolves once every reachable URL was fetched or gave up. */
 export async function crawl(start: string, options: CrawlOptions = {}): Promise<Outcome[]> {
-  const { workers = 3, perSecond = 4, deadline = 2, log = console.log } = options;
+  const { workers = 3, perSecond = 4, deadline = 2, log = console.log, fetch = fetchPage } = options;
   const queue = new Queue<string>();
   const seen = new Set([start]);
   const limiter = new RateLimiter(perSecond);
   const outcomes: Outcome[] = [];
   // Every fetch is timed, timeouts included; the summary is printed at the end.
-  const timedFetch = new Timer({ name: "fetch", logger: null }).wrap(fetchPage);
+  const timedFetch = new Timer({ name: "fetch", logger: null }).wrap(fetch);
 
   async function worker(name: string): Promise<never> {
     for (;;) {

@@ -6,6 +6,8 @@
  * {@link AwaitressError} subclass named after its asyncio counterpart.
  */
 
+import { escapeControl, safeString } from "./internal/text.js";
+
 /** Describes a value for an error message: "`-1` (number)", "a Promise", "`undefined`". */
 export function describe(value: unknown): string {
   if (value === null) return "`null`";
@@ -192,19 +194,6 @@ export class ExceptionGroup extends AggregateError {
   }
 }
 
-/** `String(value)` that never throws (an object whose toString throws, a null-prototype object). */
-export function safeString(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    try {
-      return Object.prototype.toString.call(value);
-    } catch {
-      return "[unprintable value]";
-    }
-  }
-}
-
 function memberLine(member: unknown): string {
   if (member instanceof Error) {
     try {
@@ -260,7 +249,9 @@ export class DeadlockError extends AwaitressError {
   readonly seed: number | undefined;
   constructor(waiting: readonly DeadlockedTask[], time: number, seed?: number) {
     const lines = waiting.map(
-      (t) => `  "${t.name}" waits on ${t.waitsOn} (since t=${t.since}s, for ${+(time - t.since).toPrecision(12)}s)`,
+      // Names and labels come from the program: control characters are shown, not sent.
+      (t) =>
+        `  "${escapeControl(t.name)}" waits on ${escapeControl(t.waitsOn)} (since t=${t.since}s, for ${+(time - t.since).toPrecision(12)}s)`,
     );
     const replay =
       seed === undefined ? "" : `\nShuffle seed ${seed}: run(main, { clock: "virtual", shuffle: ${seed} }) replays it.`;

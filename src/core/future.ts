@@ -155,6 +155,8 @@ export function resumeReaction(r: Reaction): void {
     const loop = future._loop;
     const trace = loop.trace;
     if (trace !== null) {
+      // This resumption ends a foreign wait the trace may show, too (one event says both).
+      if (loop._foreignWaits.size !== 0) loop._foreignWaits.delete(task);
       trace.event({ type: "task-resumed", time: loop.time(), task: task.id, by: future._wokenBy });
     }
     if (task._state === PENDING) {
@@ -461,6 +463,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (clock.kind === "virtual") task._waitingSince = clock.now();
     const trace = loop.trace;
     if (trace !== null) {
+      if (loop._foreignWaits.size !== 0) loop._foreignWaitEnds(task);
       trace.event({ type: "task-suspended", time: loop.time(), task: task.id, on: this._waitLabel() });
     }
     // The task's step ends here: the loop may run the next ready callback.

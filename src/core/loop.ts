@@ -7,15 +7,25 @@ import type { Clock, TimerHandle } from "../clock/clock.js";
 import { RealClock } from "../clock/real.js";
 import { shuffleRange } from "../internal/prng.js";
 import { RingBuffer } from "../internal/ring-buffer.js";
-import type { TraceSink } from "../internal/sink.js";
+import type { TraceEvent, TraceSink } from "../internal/sink.js";
 import { type RegistryNode, TaskRegistry } from "../internal/task-registry.js";
+import { escapeControl, safeString } from "../internal/text.js";
 import type { FailureRecord, Future } from "./future.js";
 
 /** What the loop knows of a task; the full class lives in task.ts. */
 export interface LoopTask extends RegistryNode {
   readonly loop: Loop;
+  readonly id: number;
   done(): boolean;
 }
+
+/** What the trace names a task by. */
+export interface TracedTask {
+  readonly id: number;
+}
+
+/** The label of a wait awaitress cannot see into (`fetch`, a stream, a `setTimeout` promise). */
+export const FOREIGN_WAIT = "a foreign promise";
 
 /** What the exception handler receives. */
 export interface ErrorContext {
@@ -36,12 +46,31 @@ export type ErrorHandler = (context: ErrorContext) => void;
  */
 export const defaultErrorHandler: ErrorHandler = (context) => {
   const task = context.task as unknown as { name: string; creationStack?: string | undefined } | undefined;
-  const name = task ? ` (task "${task.name}")` : "";
-  const created = task?.creationStack ? `\nThe task was ${task.creationStack.replace(/^Error: /, "")}` : "";
-  if (context.error === undefined) console.error(`awaitress: ${context.message}${name}${created}`);
-  else if (created === "") console.error(`awaitress: ${context.message}${name}:`, context.error);
-  else console.error(`awaitress: ${context.message}${name}:`, context.error, created);
+  // Names and messages come from the program: their control characters are shown, not sent.
+  const message = escapeControl(safeString(context.message), true);
+  const name = task ? ` (task "${escapeControl(task.name)}")` : "";
+  const created = task?.creationStack
+    ? `\nThe task was ${escapeControl(task.creationStack.replace(/^Error: /, ""), true)}`
+    : "";
+  if (context.error === undefined) console.error(`awaitress: ${message}${name}${created}`);
+  else if (created === "") console.error(`awaitress: ${message}${name}:`, printable(context.error));
+  else console.error(`awaitress: ${message}${name}:`, printable(context.error), created);
 };
+
+/**
+ * What the default handler prints for an error: the error itself (console formats it, stack
+ * and all) unless its text holds control characters, which are then shown as escapes.
+ */
+function printable(error: unknown): unknown {
+  let text: string;
+  try {
+    text = error instanceof Error ? `${error.stack ?? ""}\n${error.message}` : typeof error === "string" ? error : "";
+  } catch {
+    return safeString(error);
+  }
+  if (escapeControl(text, true) === text) return error;
+  return escapeControl(error instanceof Error ? (error.stack ?? safeString(error)) : safeString(error), true);
+}
 
 /** The store holds the task whose code is running (undefined outside any task). */
 export const taskContext = new AsyncLocalStorage<LoopTask>();
@@ -108,6 +137,55 @@ class LoopTimer {
   }
 }
 
+/**
+ * The sink the loop is given, behind a guard: tracing must never break the program. The first
+ * time the sink throws (a full disk, a bug in a custom sink), the error is reported once through
+ * the loop's exception handler and the sink is switched off (`loop.trace` becomes null); the
+ * program goes on untraced, its results untouched.
+ */
+class GuardedSink implements TraceSink {
+  readonly steps: boolean;
+  /** The sink threw once: it receives nothing more. */
+  off = false;
+  constructor(
+    private readonly sink: TraceSink,
+    private readonly loop: Loop,
+  ) {
+    let steps = false;
+    try {
+      steps = sink.steps === true;
+    } catch (error) {
+      this.fail(error, "reading `steps`");
+    }
+    this.steps = steps;
+  }
+  event(event: TraceEvent): void {
+    if (this.off) return;
+    try {
+      this.sink.event(event);
+    } catch (error) {
+      this.fail(error, `a "${event.type}" event`);
+    }
+  }
+  flush(): void {
+    if (this.off || typeof this.sink.flush !== "function") return;
+    try {
+      this.sink.flush();
+    } catch (error) {
+      this.fail(error, "flush()");
+    }
+  }
+  private fail(error: unknown, during: string): void {
+    if (this.off) return;
+    this.off = true;
+    if (this.loop.trace === this) this.loop.trace = null;
+    this.loop.reportError({
+      message: `The trace sink threw on ${during} and was switched off; the program goes on untraced`,
+      error,
+    });
+  }
+}
+
 let activeLoop: Loop | undefined;
 let defaultLoop: Loop | undefined;
 
@@ -146,6 +224,11 @@ export class Loop {
   shuffle: (() => number) | null = null;
   /** Number of tasks created so far; gives each task its id. */
   taskCount = 0;
+  /**
+   * @internal Tasks the trace shows waiting on a foreign promise (see {@link Loop._foreignWaitBegins});
+   * empty unless tracing.
+   */
+  readonly _foreignWaits = new Set<TracedTask>();
   /** Debug mode's step watcher (see {@link StepObserver}); `null` when nothing watches. */
   steps: StepObserver | null = null;
   private readonly drainOutside: () => void;
@@ -164,7 +247,12 @@ export class Loop {
     this.clock = options.clock ?? new RealClock();
     this.onError = options.onError ?? defaultErrorHandler;
     this.debug = options.debug ?? false;
-    this.trace = options.trace ?? null;
+    this.trace = null;
+    if (options.trace != null) {
+      const guarded = new GuardedSink(options.trace, this);
+      // A sink that threw on reading `steps` is already off.
+      if (!guarded.off) this.trace = guarded;
+    }
     this.wrapTimers = typeof this.clock.attach !== "function";
     // The drain, the watchdog and the slice marker run outside any task's context, whoever
     // schedules them. Binding once (in an empty context) costs a context switch per call, where
@@ -247,10 +335,40 @@ export class Loop {
   private readonly watchdog = (): void => {
     this.watchdogArmed = false;
     if (!this.paused) return;
+    const task = this.stepping as LoopTask | null;
     this.stepping = null;
     this.paused = false;
+    // Traced without a step monitor (which sees foreign waits itself, more precisely): the step
+    // ended on a wait the loop cannot see, so the trace must not show the task running.
+    if (this.trace !== null && this.steps === null && task !== null) this.stepEndedUnseen(task);
     this.drain();
   };
+
+  private stepEndedUnseen(task: LoopTask): void {
+    if (task.done() || (task as { _futWaiter?: unknown })._futWaiter != null) return;
+    this._foreignWaitBegins(task, this.time());
+  }
+
+  /**
+   * @internal The trace shows `task` waiting on a foreign promise from `since` (loop time), once:
+   * the loop's watchdog and debug mode's step monitor may both notice the same wait.
+   */
+  _foreignWaitBegins(task: TracedTask, since: number): void {
+    const trace = this.trace;
+    if (trace === null || this._foreignWaits.has(task)) return;
+    this._foreignWaits.add(task);
+    trace.event({ type: "task-suspended", time: since, task: task.id, on: FOREIGN_WAIT });
+  }
+
+  /**
+   * @internal `task` was seen running again (it suspends on an awaitress future, finishes, or a
+   * step monitor saw it run): the foreign wait the trace shows, if any, ends now.
+   */
+  _foreignWaitEnds(task: TracedTask): void {
+    if (this._foreignWaits.size === 0 || !this._foreignWaits.delete(task)) return;
+    const trace = this.trace;
+    if (trace !== null) trace.event({ type: "task-resumed", time: this.time(), task: task.id, by: null });
+  }
 
   private armWatchdog(): void {
     if (this.watchdogArmed) return;

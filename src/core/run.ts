@@ -167,6 +167,12 @@ function checkOptions(options: RunOptions): CheckedOptions {
   if (options.name !== undefined && typeof options.name !== "string") {
     throw new TypeError(`Expected \`name\` to be a string, got ${describe(options.name)}`);
   }
+  const trace = options.trace as { event?: unknown } | null | undefined;
+  if (trace != null && (typeof trace !== "object" || typeof trace.event !== "function")) {
+    throw new TypeError(
+      `Expected \`trace\` to be a trace sink (an object with an \`event(event)\` function, such as a Recorder), got ${describe(trace)}`,
+    );
+  }
   checkSeconds(options.slowStepThreshold, "slowStepThreshold", 0.1);
   checkSeconds(options.blockedThreshold, "blockedThreshold", 1);
   const signals = checkSignals(options.signals);

@@ -3,6 +3,7 @@
  * inspected (asyncio's `Task`), plus `createTask`, `currentTask` and `allTasks`.
  */
 import { CancelledError, describe, InvalidStateError } from "../errors.js";
+import { safeString } from "../internal/text.js";
 import { isThenable } from "../internal/thenable.js";
 import { type Awaiter, CANCELLED, FULFILLED, Future, PENDING, REJECTED, trampoline } from "./future.js";
 import { getRunningLoop, isDefaultLoop, type Loop, type LoopTask, taskContext } from "./loop.js";
@@ -395,9 +396,12 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
     }
     const trace = this._loop.trace;
     if (trace !== null) {
+      // A task that finishes was running: a foreign wait the trace shows ends first.
+      if (this._loop._foreignWaits.size !== 0) this._loop._foreignWaitEnds(this);
       const outcome = state === FULFILLED ? "result" : state === CANCELLED ? "cancelled" : "error";
       if (state === REJECTED) {
-        trace.event({ type: "task-done", time: this._loop.time(), task: this.id, outcome, error: String(error) });
+        // Any value can be thrown; one String() cannot convert must not break the trace.
+        trace.event({ type: "task-done", time: this._loop.time(), task: this.id, outcome, error: safeString(error) });
       } else {
         trace.event({ type: "task-done", time: this._loop.time(), task: this.id, outcome });
       }

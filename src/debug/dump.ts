@@ -4,6 +4,7 @@
  */
 import { getRunningLoop, type Loop } from "../core/loop.js";
 import { currentTask, type Task } from "../core/task.js";
+import { escapeControl } from "../internal/text.js";
 import { formatTime } from "../trace/timeline.js";
 import { creationSite } from "./creation-site.js";
 import { FOREIGN, StepMonitor } from "./step-monitor.js";
@@ -16,7 +17,7 @@ function describeWait(task: Task, loop: Loop, monitor: StepMonitor | null): stri
     // Outside debug mode the virtual clock still records when each task last suspended.
     const from = info?.since ?? (loop.clock.kind === "virtual" ? task._waitingSince : undefined);
     const since = from !== undefined ? ` for ${formatTime(now - from)}` : "";
-    return `waiting on ${waiter._waitLabel()}${since}`;
+    return `waiting on ${escapeControl(waiter._waitLabel())}${since}`;
   }
   if (!task._started) return "not started yet";
   if (task === currentTask()) return "running (it asked for this report)";
@@ -54,7 +55,9 @@ export function formatTaskTree(loop: Loop = getRunningLoop()): string {
   const visit = (task: Task, prefix: string, branch: string): void => {
     const site = creationSite(task.creationStack);
     const where = site === undefined ? "" : `, created at ${site}`;
-    lines.push(`${prefix}${branch}${task.name} (id ${task.id}) ${describeWait(task, loop, monitor)}${where}`);
+    lines.push(
+      `${prefix}${branch}${escapeControl(task.name)} (id ${task.id}) ${describeWait(task, loop, monitor)}${where}`,
+    );
     const kids = children.get(task.id) ?? [];
     const childPrefix = prefix + (branch === "" ? "" : branch === "└─ " ? "   " : "│  ");
     kids.forEach((kid, i) => {

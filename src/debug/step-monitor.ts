@@ -6,14 +6,14 @@
  */
 import { type AsyncHook, createHook } from "node:async_hooks";
 import type { Future } from "../core/future.js";
-import { type Loop, type LoopTask, type StepObserver, taskContext } from "../core/loop.js";
+import { FOREIGN_WAIT, type Loop, type LoopTask, type StepObserver, taskContext } from "../core/loop.js";
 import type { Task } from "../core/task.js";
 import { formatTime } from "../trace/timeline.js";
 import { creationSite } from "./creation-site.js";
 import { type BlockedReport, Watchdog } from "./watchdog.js";
 
 /** The label of a wait awaitress cannot see into. */
-export const FOREIGN = "a foreign promise";
+export const FOREIGN = FOREIGN_WAIT;
 
 /** Options of {@link StepMonitor}. */
 export interface StepMonitorOptions {
@@ -66,6 +66,14 @@ export class StepMonitor implements StepObserver {
   private readonly foreign = new Set<MonitoredTask>();
   private checkScheduled = false;
   private finished: number[] = [];
+  /**
+   * Arms the check from outside any task's context: an immediate set from a task's step runs as
+   * one more step of that task, which would re-arm the check on every turn and never let the task
+   * be seen waiting.
+   */
+  private readonly armCheck = (): void => {
+    setImmediate(this.checkForeign);
+  };
 
   constructor(
     readonly loop: Loop,
@@ -178,8 +186,7 @@ export class StepMonitor implements StepObserver {
     this.maybeForeign.delete(task);
     if (this.foreign.delete(task)) {
       this.waits.delete(task);
-      const trace = this.loop.trace;
-      if (trace !== null) trace.event({ type: "task-resumed", time: this.loop.time(), task: task.id, by: null });
+      this.loop._foreignWaitEnds(task);
     }
   }
 
@@ -206,7 +213,7 @@ export class StepMonitor implements StepObserver {
     this.maybeForeign.set(task, this.loop.time());
     if (!this.checkScheduled) {
       this.checkScheduled = true;
-      setImmediate(this.checkForeign);
+      taskContext.exit(this.armCheck);
     }
   }
 
@@ -217,12 +224,11 @@ export class StepMonitor implements StepObserver {
 
   private readonly checkForeign = (): void => {
     this.checkScheduled = false;
-    const trace = this.loop.trace;
     for (const [task, since] of this.maybeForeign) {
       if (task.done() || task._futWaiter !== null) continue;
       this.foreign.add(task);
       this.waits.set(task, { waiter: null, on: FOREIGN, since });
-      if (trace !== null) trace.event({ type: "task-suspended", time: since, task: task.id, on: FOREIGN });
+      this.loop._foreignWaitBegins(task, since);
     }
     this.maybeForeign.clear();
   };

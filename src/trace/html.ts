@@ -2,8 +2,9 @@
  * The HTML timeline: one self-contained page (inline SVG, CSS and script; nothing fetched) with
  * a lane per task, zoom and pan, the details of a segment on hover, and a summary table.
  */
+import { safeString } from "../internal/text.js";
 import type { TraceEvent } from "./sink.js";
-import { buildTimeline, formatTime, fromStart } from "./timeline.js";
+import { buildTimeline, checkTrace, formatTime, fromStart } from "./timeline.js";
 
 /** Options of {@link htmlTimeline}. */
 export interface HtmlTimelineOptions {
@@ -14,8 +15,9 @@ export interface HtmlTimelineOptions {
   title?: string;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Any value as HTML text: every field of a loaded trace may have been tampered with. */
+function escapeHtml(value: unknown): string {
+  return safeString(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const STYLE = `
@@ -219,12 +221,24 @@ function summaryRows(lanes: ReturnType<typeof buildTimeline>["lanes"]): string {
     .map((l) => {
       const reasons = [...l.waitByReason]
         .sort((a, b) => b[1] - a[1])
-        .map(([reason, seconds]) => `${escapeHtml(reason)}: ${formatTime(seconds)}`)
+        .map(([reason, seconds]) => `${escapeHtml(reason)}: ${escapeHtml(formatTime(seconds))}`)
         .join("<br>");
       const parent = l.parent === null ? "" : escapeHtml(byId.get(l.parent) ?? `task ${l.parent}`);
-      const outcome = l.outcome === "error" ? `error: ${escapeHtml(l.error ?? "")}` : l.outcome;
-      const slow = l.slowSteps.length === 0 ? "" : l.slowSteps.map(formatTime).join(", ");
-      return `<tr data-task="${escapeHtml(l.name)}"><td>${escapeHtml(l.name)}</td><td class="num">${l.id}</td><td>${parent}</td><td class="num">${formatTime(l.runTime)}</td><td class="num">${formatTime(l.waitTime)}</td><td>${reasons}</td><td class="num">${l.wakeups}</td><td>${outcome}</td><td>${slow}</td></tr>`;
+      // Every field is escaped, numbers too: a loaded trace may carry markup anywhere.
+      const outcome = l.outcome === "error" ? `error: ${escapeHtml(l.error ?? "")}` : escapeHtml(l.outcome);
+      const slow = l.slowSteps.length === 0 ? "" : escapeHtml(l.slowSteps.map(formatTime).join(", "));
+      const cells = [
+        `<td>${escapeHtml(l.name)}</td>`,
+        `<td class="num">${escapeHtml(l.id)}</td>`,
+        `<td>${parent}</td>`,
+        `<td class="num">${escapeHtml(formatTime(l.runTime))}</td>`,
+        `<td class="num">${escapeHtml(formatTime(l.waitTime))}</td>`,
+        `<td>${reasons}</td>`,
+        `<td class="num">${escapeHtml(l.wakeups)}</td>`,
+        `<td>${outcome}</td>`,
+        `<td>${slow}</td>`,
+      ];
+      return `<tr data-task="${escapeHtml(l.name)}">${cells.join("")}</tr>`;
     })
     .join("\n");
 }
@@ -240,6 +254,7 @@ function summaryRows(lanes: ReturnType<typeof buildTimeline>["lanes"]): string {
  * writeFileSync("timeline.html", htmlTimeline(recorder.events, { title: "seed" }));
  */
 export function htmlTimeline(events: readonly TraceEvent[], options: HtmlTimelineOptions = {}): string {
+  checkTrace(events, "htmlTimeline");
   const origin = events.reduce((min, e) => Math.min(min, e.time), Number.POSITIVE_INFINITY);
   const timeline = buildTimeline(fromStart(events));
   const title = escapeHtml(options.title ?? "awaitress timeline");

@@ -44,6 +44,7 @@ export class JsonlWriter implements TraceSink {
   private chunks: string[] = [];
   private buffered = 0;
   private written = 0;
+  private failure: unknown = undefined;
 
   /** `target`: a path (created or truncated) or an open file descriptor (left open by `close`). */
   constructor(target: string | number, options: JsonlWriterOptions = {}) {
@@ -71,7 +72,7 @@ export class JsonlWriter implements TraceSink {
 
   /** Buffers one event (the loop calls it). */
   event(event: TraceEvent): void {
-    if (this.fd < 0) return;
+    if (this.fd < 0 || this.failure !== undefined) return;
     const line = `${JSON.stringify(event)}\n`;
     this.chunks.push(line);
     this.buffered += line.length;
@@ -79,21 +80,46 @@ export class JsonlWriter implements TraceSink {
     if (this.buffered >= this.bufferSize) this.flush();
   }
 
-  /** Writes out everything buffered. */
-  flush(): void {
-    if (this.fd < 0 || this.chunks.length === 0) return;
-    const text = this.chunks.join("");
-    this.chunks = [];
-    this.buffered = 0;
-    writeSync(this.fd, text);
+  /**
+   * The error that stopped the writer (a full disk: `ENOSPC`, a closed pipe: `EPIPE`), or
+   * undefined. Once a write fails the writer drops what it holds and writes nothing more.
+   */
+  get error(): unknown {
+    return this.failure;
   }
 
-  /** Flushes and closes the file (a descriptor passed in is left open). Later events are ignored. */
+  /**
+   * Writes out everything buffered. The first write that fails throws its error (`run` reports
+   * it once through `onError` and stops tracing; the program goes on); from then on the writer
+   * drops events and `flush` does nothing, so it never throws twice and never retries forever.
+   */
+  flush(): void {
+    if (this.fd < 0 || this.failure !== undefined || this.chunks.length === 0) return;
+    const bytes = Buffer.from(this.chunks.join(""), "utf8");
+    this.chunks = [];
+    this.buffered = 0;
+    try {
+      // writeSync may write less than asked (a pipe): write the rest, never the same bytes twice.
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset, bytes.length - offset);
+    } catch (error) {
+      this.failure = error ?? new Error("the write failed");
+      throw error;
+    }
+  }
+
+  /**
+   * Flushes and closes the file (a descriptor passed in is left open). Later events are ignored.
+   * Throws the error of that last flush if it fails; a writer that already failed just closes.
+   */
   close(): void {
     if (this.fd < 0) return;
-    this.flush();
-    if (this.ownsFd) closeSync(this.fd);
-    this.fd = -1;
+    try {
+      this.flush();
+    } finally {
+      if (this.ownsFd) closeSync(this.fd);
+      this.fd = -1;
+    }
   }
 }
 

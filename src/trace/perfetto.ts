@@ -4,7 +4,7 @@
  * it woke, a track for the loop's timers and clock jumps, and a counter per queue.
  */
 import type { TraceEvent } from "./sink.js";
-import { buildTimeline, type Lane } from "./timeline.js";
+import { buildTimeline, checkTrace, type Lane } from "./timeline.js";
 
 /** One entry of `traceEvents` (the fields this exporter uses). */
 export interface ChromeTraceEvent {
@@ -72,6 +72,7 @@ function layOut(lane: Lane, origin: number): Slice[] {
  * writeFileSync("trace.json", JSON.stringify(perfettoTrace(recorder.events)));
  */
 export function perfettoTrace(events: readonly TraceEvent[]): ChromeTrace {
+  checkTrace(events, "perfettoTrace");
   const timeline = buildTimeline(events);
   const origin = timeline.start;
   const out: ChromeTraceEvent[] = [
@@ -190,5 +191,6 @@ export function perfettoTrace(events: readonly TraceEvent[]): ChromeTrace {
  * writeFileSync("trace.json", perfettoJson(recorder.events));
  */
 export function perfettoJson(events: readonly TraceEvent[]): string {
+  checkTrace(events, "perfettoJson");
   return JSON.stringify(perfettoTrace(events));
 }

@@ -3,8 +3,9 @@
  * waited on) vs done, fitted to the terminal's width, with a summary per task underneath.
  */
 import { describe } from "../errors.js";
+import { escapeControl } from "../internal/text.js";
 import type { TraceEvent } from "./sink.js";
-import { buildTimeline, formatTime, fromStart, type Lane, type Timeline } from "./timeline.js";
+import { buildTimeline, checkTrace, formatTime, fromStart, type Lane, type Timeline } from "./timeline.js";
 
 /** Options of {@link terminalTimeline}. */
 export interface TerminalTimelineOptions {
@@ -102,7 +103,8 @@ function drawLane(lane: Lane, row: Row, col: (t: number) => number, timeline: Ti
     const to = Math.max(col(s.end), from + 1);
     if (s.kind === "wait") {
       row.paint(from, to, "─", "wait");
-      const text = ` ${s.label} `;
+      // Escaped before it is cut: a cut cannot leave half a control sequence to the terminal.
+      const text = ` ${escapeControl(s.label)} `;
       const room = to - from - 1;
       if (room >= 4) {
         const shown = [...text].length <= room ? text : `${[...text].slice(0, room - 1).join("")}…`;
@@ -125,8 +127,9 @@ function drawLane(lane: Lane, row: Row, col: (t: number) => number, timeline: Ti
 function summaryLine(lane: Lane): string {
   const waits = lane.segments
     .filter((s) => s.kind === "wait")
-    .map((s) => `${s.label} (${formatTime(s.start)}→${formatTime(s.end)})`);
-  const outcome = lane.outcome === "error" ? `failed: ${lane.error ?? "error"}` : lane.outcome;
+    .map((s) => `${escapeControl(s.label)} (${formatTime(s.start)}→${formatTime(s.end)})`);
+  const outcome =
+    lane.outcome === "error" ? `failed: ${escapeControl(lane.error ?? "error")}` : escapeControl(lane.outcome);
   const parts = [
     `ran ${formatTime(lane.runTime)}`,
     `waited ${formatTime(lane.waitTime)}${waits.length > 0 ? `: ${waits.join(", ")}` : ""}`,
@@ -155,8 +158,12 @@ export function terminalTimeline(events: readonly TraceEvent[], options: Termina
   if (!(Number.isInteger(width) && width >= 20)) {
     throw new RangeError(`Expected \`width\` to be an integer of at least 20, got ${describe(width)}`);
   }
+  checkTrace(events, "terminalTimeline");
   const color = options.color ?? shouldColor();
   const timeline = buildTimeline(fromStart(events));
+  // Names come from the program (or a loaded file): their control characters are shown as
+  // escapes, never sent to the terminal, and escaped before they are cut to the column.
+  for (const lane of timeline.lanes) lane.name = escapeControl(lane.name);
   if (timeline.lanes.length === 0) return "(no tasks in this trace)";
   const nameWidth = Math.min(20, Math.max(4, ...timeline.lanes.map((l) => [...l.name].length)));
   const laneWidth = width - nameWidth - 1;

@@ -2,6 +2,8 @@
  * The model every view draws: one lane per task, cut into running and waiting segments, with
  * who woke whom and a summary per task. Built once from a recording.
  */
+import { describe } from "../errors.js";
+import { safeString } from "../internal/text.js";
 import type { TaskOutcome, TraceEvent } from "./sink.js";
 
 /** A stretch of one task's life. */
@@ -106,6 +108,7 @@ function newLane(id: number, name: string, parent: number | null, created: numbe
  * for (const lane of lanes) console.log(lane.name, lane.runTime, lane.waitTime);
  */
 export function buildTimeline(events: readonly TraceEvent[]): Timeline {
+  checkTrace(events, "buildTimeline");
   const lanes = new Map<number, Lane>();
   const wakes: Wake[] = [];
   const marks: TraceEvent[] = [];
@@ -125,7 +128,7 @@ export function buildTimeline(events: readonly TraceEvent[]): Timeline {
     if (e.time > end) end = e.time;
     switch (e.type) {
       case "task-created": {
-        const l = newLane(e.task, e.name, e.parent, e.time);
+        const l = newLane(e.task, safeString(e.name), e.parent, e.time);
         openSegment(l, "ready", e.time, "");
         lanes.set(e.task, l);
         break;
@@ -143,11 +146,11 @@ export function buildTimeline(events: readonly TraceEvent[]): Timeline {
         const seg = current(l);
         if (seg?.kind === "wait" && seg.start === e.time) {
           // Several awaits at once (Promise.all over tasks): one wait, every label.
-          if (seg.label !== e.on) seg.label = `${seg.label}, ${e.on}`;
+          if (seg.label !== e.on) seg.label = `${seg.label}, ${safeString(e.on)}`;
           break;
         }
         closeSegment(l, e.time);
-        openSegment(l, "wait", e.time, e.on);
+        openSegment(l, "wait", e.time, safeString(e.on));
         break;
       }
       case "task-resumed": {
@@ -166,7 +169,7 @@ export function buildTimeline(events: readonly TraceEvent[]): Timeline {
         closeSegment(l, e.time);
         l.done = e.time;
         l.outcome = e.outcome;
-        if (e.error !== undefined) l.error = e.error;
+        if (e.error !== undefined) l.error = safeString(e.error);
         break;
       }
       case "slow-step":
@@ -192,6 +195,27 @@ export function buildTimeline(events: readonly TraceEvent[]): Timeline {
     }
   }
   return { start, end, lanes: [...lanes.values()], wakes, marks };
+}
+
+/**
+ * Throws a `TypeError` naming `where` unless `events` is a recording: an array of objects, each
+ * with a string `type` and a numeric `time` (what {@link Recorder} keeps and {@link readJsonl}
+ * loads). The views call it first, so a wrong argument says so instead of failing inside.
+ */
+export function checkTrace(events: unknown, where: string): asserts events is readonly TraceEvent[] {
+  if (!Array.isArray(events)) {
+    throw new TypeError(
+      `${where} expects the recorded events (an array, such as recorder.events or readJsonl(path)), got ${describe(events)}`,
+    );
+  }
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as { type?: unknown; time?: unknown } | null;
+    if (typeof e !== "object" || e === null || typeof e.type !== "string" || typeof e.time !== "number") {
+      throw new TypeError(
+        `${where} expects trace events (objects with a string \`type\` and a numeric \`time\`); event ${i} is ${describe(e)}`,
+      );
+    }
+  }
 }
 
 /**
