@@ -174,6 +174,7 @@ export class WorkerPool<T> implements PromiseLike<PoolSummary<T>> {
   private readonly group = new TaskGroup();
   private readonly supervisor: Task<PoolSummary<T>>;
   private readonly idle = new Set<Task>();
+  private joiner: Task | undefined = undefined;
   private readonly failures: JobFailure<T>[] = [];
   private readonly interrupted: T[] = [];
   private startedAt: number;
@@ -269,6 +270,7 @@ export class WorkerPool<T> implements PromiseLike<PoolSummary<T>> {
     if (this.endedAt !== undefined) return;
     this.stopping = true;
     for (const task of this.idle) task.cancel();
+    this.joiner?.cancel(); // items stay in the queue: it will not be joined
     if (grace === Number.POSITIVE_INFINITY) return;
     const at = this.loop.time() + grace;
     if (this.graceTimer !== null) {
@@ -323,7 +325,10 @@ export class WorkerPool<T> implements PromiseLike<PoolSummary<T>> {
         for (let i = 1; i <= this.workers; i++) {
           tg.createTask(() => this.work(i), { name: `${this.name} worker ${i}` });
         }
-        if (this.stopWhenIdle) tg.createTask(() => this.shutdownWhenJoined(), { name: `${this.name} join` });
+        if (this.stopWhenIdle) {
+          this.joiner = tg.createTask(() => this.shutdownWhenJoined(), { name: `${this.name} join` });
+          if (this.stopping) this.joiner.cancel();
+        }
       });
     } catch (error) {
       if (this.failedFast && error instanceof ExceptionGroup) {
