@@ -138,7 +138,17 @@ describe("mapConcurrent", () => {
 });
 
 describe("progress bar", () => {
-  const p: Progress = { done: 40, failed: 2, inFlight: 8, queued: 50, retried: 3, total: 100, rate: 4, elapsed: 10.5, finished: false };
+  const p: Progress = {
+    done: 40,
+    failed: 2,
+    inFlight: 8,
+    queued: 50,
+    retried: 3,
+    total: 100,
+    rate: 4,
+    elapsed: 10.5,
+    finished: false,
+  };
 
   it("shows done/total, percent, rate, ETA, failures", () => {
     expect(formatProgress(p, "crawl", 100)).toBe(
@@ -148,7 +158,13 @@ describe("progress bar", () => {
 
   it("draws on a TTY only, and escapes control characters in the label and logged lines", () => {
     let out = "";
-    const stream = { isTTY: true, columns: 60, write: (s: string) => void (out += s) };
+    const stream = {
+      isTTY: true,
+      columns: 60,
+      write: (s: string) => {
+        out += s;
+      },
+    };
     const bar = new ProgressBar({ stream, label: "evil\x1b[2J", enabled: true, interval: 0 });
     bar.update(p);
     bar.log("GET /\x1b]0;pwned\x07");
@@ -156,7 +172,13 @@ describe("progress bar", () => {
     expect(out).toContain("GET /\\x1b]0;pwned\\x07\n");
     expect(out).not.toContain("\x1b[2J");
     let piped = "";
-    const quiet = new ProgressBar({ stream: { write: (s: string) => void (piped += s) } });
+    const quiet = new ProgressBar({
+      stream: {
+        write: (s: string) => {
+          piped += s;
+        },
+      },
+    });
     quiet.update({ ...p, finished: true });
     quiet.log("x");
     expect(quiet.enabled).toBe(false);

@@ -57,7 +57,8 @@ describe("workerPool: 8 workers over 10,000 items with failures, retries, timeou
             try {
               const r = plan[item]?.[attempt - 1] ?? 0;
               if (r < 0.1) throw new Error(`item ${item} failed`);
-              if (r < 0.2) await sleep(1); // too slow, and ignores its signal
+              if (r < 0.2)
+                await sleep(1); // too slow, and ignores its signal
               else await sleep(r * 0.1);
               succeeded.set(item, (succeeded.get(item) ?? 0) + 1);
             } finally {
@@ -87,7 +88,9 @@ describe("workerPool: 8 workers over 10,000 items with failures, retries, timeou
       expect(new Set(failedItems).size).toBe(failedItems.length);
       for (const item of failedItems) expect(succeeded.has(item)).toBe(false);
       for (const f of summary.failed) expect(f.error).toBeInstanceOf(RetryError);
-      expect(summary.failed.some((f) => (f.error as RetryError).exceptions.some((e) => e instanceof TimeoutError))).toBe(true);
+      expect(
+        summary.failed.some((f) => (f.error as RetryError).exceptions.some((e) => e instanceof TimeoutError)),
+      ).toBe(true);
       expect(summary.retried).toBeGreaterThan(0);
       expect(result.maxRunning).toBeLessThanOrEqual(8);
       expect(result.maxInFlight).toBeLessThanOrEqual(8);
@@ -108,7 +111,10 @@ describe("workerPool: stopping", () => {
   it("cancelling mid-run leaves no task alive, and every item done or back in the queue", async () => {
     await run(async () => {
       const N = 200;
-      const queue = filled(Array.from({ length: N }, (_, i) => i), false);
+      const queue = filled(
+        Array.from({ length: N }, (_, i) => i),
+        false,
+      );
       const done = new Set<number>();
       const pool = workerPool(
         queue,
@@ -151,7 +157,10 @@ describe("workerPool: stopping", () => {
 
   it("shutdown(grace): in-flight jobs finishing within the grace period finish; the rest stays queued", async () => {
     await run(async () => {
-      const queue = filled(Array.from({ length: 20 }, (_, i) => i), false);
+      const queue = filled(
+        Array.from({ length: 20 }, (_, i) => i),
+        false,
+      );
       const pool = workerPool(queue, () => sleep(1), { workers: 4 });
       await sleep(1.5);
       pool.shutdown(5);
@@ -165,7 +174,10 @@ describe("workerPool: stopping", () => {
 
   it("shutdown(grace): jobs still running when the grace period ends are cancelled and put back", async () => {
     await run(async () => {
-      const queue = filled(Array.from({ length: 20 }, (_, i) => i), false);
+      const queue = filled(
+        Array.from({ length: 20 }, (_, i) => i),
+        false,
+      );
       const pool = workerPool(queue, () => sleep(10), { workers: 4 });
       await sleep(1);
       pool.shutdown(2);

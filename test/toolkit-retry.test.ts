@@ -61,7 +61,7 @@ describe("retry", () => {
           () => {
             throw new Error("x");
           },
-          { attempts: 10, backoff: { initial: 5 }, retryIf: ({ error }) => (seen.push(error), true) },
+          { attempts: 10, backoff: { initial: 5 }, retryIf: ({ error }) => seen.push(error) > 0 },
         ),
       );
       await sleep(1); // in the first backoff wait
@@ -114,7 +114,9 @@ describe("retry", () => {
 
   it("a timed-out final attempt gives a RetryError of TimeoutErrors", async () => {
     await run(async () => {
-      const e = await retry(() => sleep(5), { attempts: 2, timeout: 1, backoff: { initial: 0 } }).catch((x: unknown) => x);
+      const e = await retry(() => sleep(5), { attempts: 2, timeout: 1, backoff: { initial: 0 } }).catch(
+        (x: unknown) => x,
+      );
       expect((e as RetryError).exceptions.every((x) => x instanceof TimeoutError)).toBe(true);
     }, virtual);
   });
@@ -126,7 +128,12 @@ describe("retry", () => {
         ({ attempt }) => {
           if (attempt < 4) throw new Error("x");
         },
-        { attempts: 4, backoff: { initial: 1, factor: 2, jitter: 0.5 }, random: () => 0.5, onRetry: ({ delay }) => delays.push(delay) },
+        {
+          attempts: 4,
+          backoff: { initial: 1, factor: 2, jitter: 0.5 },
+          random: () => 0.5,
+          onRetry: ({ delay }) => delays.push(delay),
+        },
       );
       expect(delays).toEqual([0.75, 1.5, 3]);
     }, virtual);

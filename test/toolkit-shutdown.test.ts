@@ -14,14 +14,19 @@ interface Ended {
 /** Runs the fixture, sends `signal` after it prints "ready", and returns its exit code and report. */
 function signalled(signal: NodeJS.Signals, jobSeconds: number, grace: number): Promise<Ended> {
   return new Promise((done, fail) => {
-    const child = spawn(TSX, [SCRIPT, String(jobSeconds), String(grace)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(TSX, [SCRIPT, String(jobSeconds), String(grace)], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       if (out.includes("ready\n") && !child.killed) child.kill(signal);
     });
-    child.stderr.on("data", (chunk: Buffer) => void (err += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => {
+      err += chunk.toString();
+    });
     child.on("error", fail);
     child.on("close", (code) => {
       const line = out.split("\n").find((l) => l.startsWith("{"));
@@ -42,7 +47,14 @@ describe("shutdownOn: a real signal to a child process", () => {
 
   it("SIGINT: jobs still running when the grace period ends are cancelled and put back, exit code 130", async () => {
     const { code, report } = await signalled("SIGINT", 60, 0.2);
-    expect(report).toMatchObject({ outcome: "cancelled", done: 0, cancelled: 4, queued: 100, received: "SIGINT", listeners: 0 });
+    expect(report).toMatchObject({
+      outcome: "cancelled",
+      done: 0,
+      cancelled: 4,
+      queued: 100,
+      received: "SIGINT",
+      listeners: 0,
+    });
     expect(code).toBe(130);
   }, 30_000);
 });

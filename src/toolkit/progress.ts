@@ -46,12 +46,12 @@ export interface ProgressBarOptions {
    */
   readonly stream?: ProgressStream;
   /** A label before the bar (control characters are escaped). */
-  readonly label?: string;
+  readonly label?: string | undefined;
   /**
    * Draw or not. By default: only when the stream is a TTY, `CI` is not set and `TERM` is not
    * `dumb` — quiet in a pipe, a log file or a CI job.
    */
-  readonly enabled?: boolean;
+  readonly enabled?: boolean | undefined;
   /**
    * The least real time between two redraws, in milliseconds (the last event always draws).
    *
