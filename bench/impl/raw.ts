@@ -106,6 +106,13 @@ export async function job(i: number): Promise<number> {
   return i;
 }
 
+/** A job of the retry workloads (Q3): every tenth fails its first attempt. */
+export async function flakyJob(i: number, attempt: number): Promise<number> {
+  await null;
+  if (attempt === 1 && i % 10 === 0) throw new Error(`job ${i} failed`);
+  return i;
+}
+
 /** W3: `width` workers pull job numbers from a shared counter. */
 const w3: Workload = async ({ n, width }) => {
   let next = 0;

@@ -156,8 +156,11 @@ export class Attempt implements AttemptInfo {
   private readonly scope: CancelScope | null;
   private readonly task: Task | undefined;
   private cached: AbortSignal | undefined = undefined;
-  constructor(readonly attempt: number) {
-    const task = currentTask();
+  /** `task`: the task running the attempt, when the caller has it at hand (saves a lookup). */
+  constructor(
+    readonly attempt: number,
+    task: Task | undefined = currentTask(),
+  ) {
     this.task = task;
     this.scope = task === undefined ? null : task._scope;
   }
