@@ -219,6 +219,12 @@ export const cases: readonly Case[] = [
         tag: "workers",
       },
       {
+        label: "awaitress, 10 hand-written tasks draining a Queue (get/taskDone)",
+        library: "awaitress",
+        key: "q1QueueWorkers",
+        role: "note",
+      },
+      {
         label: "awaitress workerPool(Queue, 10 workers)",
         library: "awaitress",
         key: "q1Pool",

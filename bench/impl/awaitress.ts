@@ -141,14 +141,45 @@ const pooled =
       let total = 0;
       const handler = flaky
         ? async (i: number, { attempt }: { attempt: number }) => {
-            total += await flakyJob(i, attempt);
+            const value = await flakyJob(i, attempt);
+            total += value;
           }
         : async (i: number) => {
-            total += await job(i);
+            const value = await job(i);
+            total += value;
           };
       await workerPool(queue, handler, { ...options(), workers: width });
       return total;
     });
+
+/** Q1 reference: what a user writes by hand, `width` tasks draining a Queue with get/taskDone. */
+const q1QueueWorkers: Workload = ({ n, width }) =>
+  run(async () => {
+    const queue = new Queue<number>();
+    for (let i = 0; i < n; i++) queue.putNowait(i);
+    queue.shutdown();
+    let total = 0;
+    const worker = async () => {
+      for (;;) {
+        let i: number;
+        try {
+          i = await queue.get();
+        } catch {
+          return;
+        }
+        try {
+          const value = await job(i);
+          total += value;
+        } finally {
+          queue.taskDone();
+        }
+      }
+    };
+    const workers: Task<void>[] = [];
+    for (let w = 0; w < width; w++) workers.push(createTask(worker));
+    await gather(...workers);
+    return total;
+  });
 
 /** Q1: the pool, nothing else. */
 const q1Pool = pooled(() => ({}));
@@ -417,6 +448,7 @@ export const workloads: Record<string, Workload> = {
   w3,
   w3Workers,
   q1Pool,
+  q1QueueWorkers,
   q1PoolTimeout,
   q2PoolRate,
   q3PoolRetry,

@@ -39,7 +39,8 @@ const q2Rate: Workload = async ({ n, width }) => {
   let total = 0;
   for (let i = 0; i < n; i++) {
     void queue.add(async () => {
-      total += await job(i);
+      const value = await job(i);
+      total += value;
     });
   }
   await queue.onIdle();
@@ -54,7 +55,8 @@ const q3Retry: Workload = async ({ n, width }) => {
     void queue.add(async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          total += await flakyJob(i, attempt);
+          const value = await flakyJob(i, attempt);
+          total += value;
           return;
         } catch (error) {
           if (attempt === 3) throw error;
