@@ -176,27 +176,42 @@ export class Attempt implements AttemptInfo {
 }
 
 /**
- * @internal Runs attempts of `attempt(n)` in the current task under `policy`; `onAttemptFailed`
- * counts retries. Cancellation (of the task, or of an enclosing block) leaves at once.
+ * @internal Runs attempts of `attempt(n)` in the current task under `policy`. Cancellation (of
+ * the task, or of an enclosing block) leaves at once. `firstError`: attempt 1 already ran and
+ * failed with it (the pool runs first attempts itself, without this loop's cost).
  */
-export async function retryLoop<T>(policy: Policy, attempt: (n: number) => T | PromiseLike<T>): Promise<T> {
+export async function retryLoop<T>(
+  policy: Policy,
+  attempt: (n: number) => T | PromiseLike<T>,
+  firstError?: { readonly error: unknown },
+): Promise<T> {
   const errors: unknown[] = [];
-  for (let n = 1; ; n++) {
+  let n = 1;
+  if (firstError !== undefined) {
+    await afterFailure(policy, errors, firstError.error, n);
+    n = 2;
+  }
+  for (; ; n++) {
     try {
       if (policy.timeout === undefined) return await attempt(n);
       return await timeout(policy.timeout, () => attempt(n));
     } catch (error) {
       if (isCancelled(error)) throw error;
-      errors.push(error);
-      const failed: FailedAttempt = { error, attempt: n, attemptsLeft: policy.attempts - n };
-      if (n >= policy.attempts || (policy.retryIf !== undefined && !(await policy.retryIf(failed)))) {
-        throw giveUp(errors, n >= policy.attempts);
-      }
-      const delay = backoffDelay(policy, n);
-      policy.onRetry?.({ ...failed, delay });
-      await sleep(delay);
+      await afterFailure(policy, errors, error, n);
     }
   }
+}
+
+/** Records attempt `n`'s error; throws the {@link RetryError} if that was the last, else waits the backoff. */
+async function afterFailure(policy: Policy, errors: unknown[], error: unknown, n: number): Promise<void> {
+  errors.push(error);
+  const failed: FailedAttempt = { error, attempt: n, attemptsLeft: policy.attempts - n };
+  if (n >= policy.attempts || (policy.retryIf !== undefined && !(await policy.retryIf(failed)))) {
+    throw giveUp(errors, n >= policy.attempts);
+  }
+  const delay = backoffDelay(policy, n);
+  policy.onRetry?.({ ...failed, delay });
+  await sleep(delay);
 }
 
 function giveUp(errors: unknown[], exhausted: boolean): RetryError {

@@ -6,7 +6,7 @@ import type { TimerHandle } from "../clock/clock.js";
 import { Future } from "../core/future.js";
 import { getRunningLoop, type Loop } from "../core/loop.js";
 import { currentTask, Task } from "../core/task.js";
-import { ExceptionGroup, QueueShutDown } from "../errors.js";
+import { ExceptionGroup, isCancelled, QueueShutDown } from "../errors.js";
 import { TaskGroup } from "../task-group.js";
 import { timeout } from "../timeout.js";
 import { checkCount, checkFunction, checkNonNegative, checkOptions, checkPositive } from "./checks.js";
@@ -425,12 +425,25 @@ export class WorkerPool<T> implements PromiseLike<PoolSummary<T>> {
   }
 
   private runJob(item: T, worker: number, task: Task): unknown {
-    if (this.policy !== undefined) return retryLoop(this.policy, (n) => this.attempt(item, worker, n));
-    if (this.limiter === undefined) {
-      if (this.jobTimeout === undefined) return this.handler(item, new Job(1, worker, task));
-      return timeout(this.jobTimeout, () => this.handler(item, new Job(1, worker, task)));
+    if (this.policy !== undefined) return this.runRetried(item, worker, task, this.policy);
+    return this.firstAttempt(item, worker, task);
+  }
+
+  /** Attempt 1, without an async frame of its own when there is no limiter to wait for. */
+  private firstAttempt(item: T, worker: number, task: Task): unknown {
+    if (this.limiter !== undefined) return this.attempt(item, worker, 1);
+    if (this.jobTimeout === undefined) return this.handler(item, new Job(1, worker, task));
+    return timeout(this.jobTimeout, () => this.handler(item, new Job(1, worker, task)));
+  }
+
+  /** The first attempt runs as a plain one; only a failure enters the retry loop. */
+  private async runRetried(item: T, worker: number, task: Task, policy: Policy): Promise<unknown> {
+    try {
+      return await this.firstAttempt(item, worker, task);
+    } catch (error) {
+      if (isCancelled(error)) throw error;
+      return await retryLoop(policy, (n) => this.attempt(item, worker, n), { error });
     }
-    return this.attempt(item, worker, 1);
   }
 
   private async attempt(item: T, worker: number, n: number): Promise<unknown> {
