@@ -271,6 +271,12 @@ export const cases: readonly Case[] = [
     goal: { text: "≥ 3× the fastest peer", against: "peer", atLeast: 3 },
     rows: [
       {
+        label: "raw promises (10 async workers + hand-written retry loop)",
+        library: "raw",
+        key: "q3Retry",
+        role: "raw",
+      },
+      {
         label: "awaitress workerPool, retry: { attempts: 3 }",
         library: "awaitress",
         key: "q3PoolRetry",

@@ -197,14 +197,16 @@ describe("examples/crawler.ts: workerPool + RateLimiter + retry against a local 
 
   it("no request outlives its timeout, and the limiter spaces requests as the server sees them", async () => {
     const { site, slowest } = await crawlQuickly();
-    expect(slowest).toBeLessThan(0.25 + 0.05);
-    for (const h of site.hits) expect(h.ended - h.arrived).toBeLessThan(0.25 + 0.05);
+    // A request left running would last the slow page's 0.8 s; the margin is for a loaded machine
+    // (the server shares the process and its event loop with the crawler).
+    expect(slowest).toBeLessThan(0.25 + 0.2);
+    for (const h of site.hits) expect(h.ended - h.arrived).toBeLessThan(0.25 + 0.2);
     const arrivals = site.hits.map((h) => h.arrived).sort((a, b) => a - b);
-    // 400/s, burst 1: no more than 40 (+ network jitter: 10) requests in any 0.1 s.
+    // 400/s, burst 1: no more than 40 (+ 20 for arrival jitter on a loaded machine) in any 0.1 s.
     let lo = 0;
     for (let hi = 0; hi < arrivals.length; hi++) {
       while ((arrivals[lo] as number) + 0.1 <= (arrivals[hi] as number)) lo++;
-      expect(hi - lo + 1).toBeLessThanOrEqual(50);
+      expect(hi - lo + 1).toBeLessThanOrEqual(60);
     }
   }, 30_000);
 });

@@ -129,6 +129,30 @@ const w3: Workload = async ({ n, width }) => {
   return total;
 };
 
+/** Q3: as W3, each job retried by hand up to 3 attempts. */
+const q3Retry: Workload = async ({ n, width }) => {
+  let next = 0;
+  let total = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const value = await flakyJob(i, attempt);
+          total += value;
+          break;
+        } catch (error) {
+          if (attempt === 3) throw error;
+        }
+      }
+    }
+  };
+  const workers: Promise<void>[] = [];
+  for (let w = 0; w < width; w++) workers.push(worker());
+  await Promise.all(workers);
+  return total;
+};
+
 /** A FIFO counting semaphore: release hands the permit straight to the first waiter. */
 class FifoSemaphore {
   private readonly waiters = new Fifo<() => void>();
@@ -578,6 +602,7 @@ export const workloads: Record<string, Workload> = {
   w1,
   w2,
   w3,
+  q3Retry,
   w3TaskPerJob,
   w4,
   w5,
