@@ -66,10 +66,13 @@ export async function startSite(options: SiteOptions = {}): Promise<Site> {
     const path = req.url ?? "/";
     const hit: Hit = { path, arrived: now(), ended: Number.NaN, status: 0 };
     hits.push(hit);
-    res.on("close", () => {
-      hit.ended = now();
+    // Ended when the answer was written, or when the client hung up first (an aborted fetch).
+    const end = () => {
+      if (Number.isNaN(hit.ended)) hit.ended = now();
       clearTimeout(timer);
-    });
+    };
+    res.on("finish", end);
+    res.on("close", end);
     const match = /^\/p\/(\d+)$/.exec(path === "/" ? "/p/0" : path);
     const i = match === null ? -1 : Number(match[1]);
     const answer = (status: number, body: string) => {
