@@ -101,10 +101,12 @@ export async function startSite(options: SiteOptions = {}): Promise<Site> {
     hits,
     slow,
     flaky,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: async () => {
+      // A request still open now was held open until now: say so in its `ended`.
+      const at = now();
+      for (const hit of hits) if (Number.isNaN(hit.ended)) hit.ended = at;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
