@@ -313,3 +313,29 @@ export class BrokenBarrierError extends AwaitressError {}
 
 /** A `Timer` was stopped before it started, or started while running (codetiming's `TimerError`). */
 export class TimerError extends AwaitressError {}
+
+/**
+ * {@link retry} gave up: every attempt failed, or `retryIf` declined to retry. An
+ * {@link ExceptionGroup} of every attempt's error, in order (so `split`/`subgroup` and the console
+ * show each one); `cause` is the last attempt's error and `attempts` the number of attempts made.
+ * A cancellation is never wrapped: it leaves `retry` as the `CancelledError` itself.
+ *
+ * @example
+ * try { await retry(fetchPage, { attempts: 3 }) } catch (e) {
+ *   if (e instanceof RetryError) console.log(e.attempts, e.cause); // 3, the last error
+ * }
+ */
+export class RetryError extends ExceptionGroup {
+  /** Number of attempts made (the length of `exceptions`). */
+  readonly attempts: number;
+  constructor(message: string, exceptions: readonly unknown[]) {
+    super(message, exceptions);
+    this.attempts = exceptions.length;
+    Object.defineProperty(this, "cause", {
+      value: exceptions[exceptions.length - 1],
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+}

@@ -34,6 +34,7 @@ export {
   QueueEmpty,
   QueueFull,
   QueueShutDown,
+  RetryError,
   rethrowIfCancelled,
   TimeoutError,
   TimerError,
@@ -55,6 +56,44 @@ export { Timeout, timeout, timeoutAt } from "./timeout.js";
 export { formatTemplate, formatValue } from "./timer/format.js";
 export { Timers } from "./timer/registry.js";
 export { Timer, type TimerOptions, type TimerText } from "./timer/timer.js";
+// The work-queue toolkit: worker pools, concurrent map, rate limits, retries, progress, shutdown.
+export { type MapConcurrentOptions, type Mapper, mapConcurrent } from "./toolkit/map-concurrent.js";
+export {
+  type Progress,
+  ProgressBar,
+  type ProgressBarOptions,
+  type ProgressListener,
+  type ProgressStream,
+  progressBar,
+} from "./toolkit/progress.js";
+export {
+  type AcquireOptions,
+  RateLimiter,
+  type RateLimiterOptions,
+  type SlidingWindowOptions,
+  type TokenBucketOptions,
+} from "./toolkit/rate-limiter.js";
+export {
+  type AttemptInfo,
+  type BackoffOptions,
+  type FailedAttempt,
+  type RetryOptions,
+  type RetryPolicy,
+  retry,
+} from "./toolkit/retry.js";
+export { type ShutdownHandle, type ShutdownOptions, shutdownOn } from "./toolkit/shutdown.js";
+export {
+  type JobFailure,
+  type JobHandler,
+  type JobInfo,
+  type PoolOutcome,
+  type PoolStats,
+  type PoolSummary,
+  WorkerPool,
+  type WorkerPoolOptions,
+  type WorkQueue,
+  workerPool,
+} from "./toolkit/worker-pool.js";
 export { type HtmlTimelineOptions, htmlTimeline } from "./trace/html.js";
 export { JsonlWriter, type JsonlWriterOptions, parseJsonl, readJsonl } from "./trace/jsonl.js";
 export { type ChromeTrace, type ChromeTraceEvent, perfettoJson, perfettoTrace } from "./trace/perfetto.js";

@@ -71,6 +71,16 @@ const EXPORTS = [
   "timeoutAt",
   "wait",
   "waitFor",
+  // the work-queue toolkit
+  "ProgressBar",
+  "RateLimiter",
+  "RetryError",
+  "WorkerPool",
+  "mapConcurrent",
+  "progressBar",
+  "retry",
+  "shutdownOn",
+  "workerPool",
 ].sort();
 
 describe("the public surface", () => {

@@ -11,6 +11,7 @@ import {
   gather,
   Lock,
   Queue,
+  RateLimiter,
   Recorder,
   type RunOptions,
   run,
@@ -18,7 +19,9 @@ import {
   sleep,
   type Task,
   TimeoutError,
+  type WorkerPoolOptions,
   waitFor,
+  workerPool,
 } from "../../src/index.js";
 import { seededRandom } from "../prng.js";
 import { timersWorkload } from "../timers.js";
@@ -28,6 +31,7 @@ import {
   bulkyError,
   cancelOrder,
   fairnessPhases,
+  flakyJob,
   job,
   workloads as raw,
   type Spun,
@@ -125,6 +129,66 @@ const w3Workers: Workload = ({ n, width }) =>
     await gather(...workers);
     return total;
   });
+
+/** Q1–Q3: `width` pool workers drain a queue holding the n job numbers (filled in the timed part). */
+const pooled =
+  (options: () => WorkerPoolOptions, flaky = false): Workload =>
+  ({ n, width }) =>
+    run(async () => {
+      const queue = new Queue<number>();
+      for (let i = 0; i < n; i++) queue.putNowait(i);
+      queue.shutdown();
+      let total = 0;
+      const handler = flaky
+        ? async (i: number, { attempt }: { attempt: number }) => {
+            const value = await flakyJob(i, attempt);
+            total += value;
+          }
+        : async (i: number) => {
+            const value = await job(i);
+            total += value;
+          };
+      await workerPool(queue, handler, { ...options(), workers: width });
+      return total;
+    });
+
+/** Q1 reference: what a user writes by hand, `width` tasks draining a Queue with get/taskDone. */
+const q1QueueWorkers: Workload = ({ n, width }) =>
+  run(async () => {
+    const queue = new Queue<number>();
+    for (let i = 0; i < n; i++) queue.putNowait(i);
+    queue.shutdown();
+    let total = 0;
+    const worker = async () => {
+      for (;;) {
+        let i: number;
+        try {
+          i = await queue.get();
+        } catch {
+          return;
+        }
+        try {
+          const value = await job(i);
+          total += value;
+        } finally {
+          queue.taskDone();
+        }
+      }
+    };
+    const workers: Task<void>[] = [];
+    for (let w = 0; w < width; w++) workers.push(createTask(worker));
+    await gather(...workers);
+    return total;
+  });
+
+/** Q1: the pool, nothing else. */
+const q1Pool = pooled(() => ({}));
+/** Q2: the pool with a rate limit high enough never to wait (the limiter's own cost). */
+const q2PoolRate = pooled(() => ({ rateLimit: new RateLimiter({ rate: 1e9, burst: 1e9 }) }));
+/** Q3: the pool retrying the failed first attempts (no backoff wait). */
+const q3PoolRetry = pooled(() => ({ retry: { attempts: 3, backoff: { initial: 0 } } }), true);
+/** Q1 with a per-job timeout (a timeout block per job). */
+const q1PoolTimeout = pooled(() => ({ timeout: 10 }));
 
 /** W4: a task per sleep of 0..depth ms on the real clock, joined by gather. */
 const w4: Workload = ({ n, depth }) =>
@@ -383,6 +447,11 @@ export const workloads: Record<string, Workload> = {
   w2Debug,
   w3,
   w3Workers,
+  q1Pool,
+  q1QueueWorkers,
+  q1PoolTimeout,
+  q2PoolRate,
+  q3PoolRetry,
   w4,
   w4Timers,
   w4NativeTimers,

@@ -106,6 +106,13 @@ export async function job(i: number): Promise<number> {
   return i;
 }
 
+/** A job of the retry workloads (Q3): every tenth fails its first attempt. */
+export async function flakyJob(i: number, attempt: number): Promise<number> {
+  await null;
+  if (attempt === 1 && i % 10 === 0) throw new Error(`job ${i} failed`);
+  return i;
+}
+
 /** W3: `width` workers pull job numbers from a shared counter. */
 const w3: Workload = async ({ n, width }) => {
   let next = 0;
@@ -114,6 +121,30 @@ const w3: Workload = async ({ n, width }) => {
     while (next < n) {
       const value = await job(next++);
       total += value;
+    }
+  };
+  const workers: Promise<void>[] = [];
+  for (let w = 0; w < width; w++) workers.push(worker());
+  await Promise.all(workers);
+  return total;
+};
+
+/** Q3: as W3, each job retried by hand up to 3 attempts. */
+const q3Retry: Workload = async ({ n, width }) => {
+  let next = 0;
+  let total = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const value = await flakyJob(i, attempt);
+          total += value;
+          break;
+        } catch (error) {
+          if (attempt === 3) throw error;
+        }
+      }
     }
   };
   const workers: Promise<void>[] = [];
@@ -571,6 +602,7 @@ export const workloads: Record<string, Workload> = {
   w1,
   w2,
   w3,
+  q3Retry,
   w3TaskPerJob,
   w4,
   w5,

@@ -225,6 +225,11 @@ export class ParkingLot {
     return this.count;
   }
 
+  /** The first parked operation (woken or not), or null: a primitive that serves in strict order reads it. */
+  get first(): Parked<unknown> | null {
+    return this.head;
+  }
+
   /** @internal */
   _append(op: Parked<unknown>): void {
     op._lot = this;
