@@ -660,7 +660,6 @@ export class RedisQueue<T> implements AsyncIterable<T> {
         const want = Math.max(1, this.demand());
         const shutting = this.shutdownState !== 0;
         const raw = await this.fetch(want, shutting ? null : this.blockMs);
-          console.log("fetched", want, raw.length, this._getters.idleCount(), this.buffer.length);
         failures = 0;
         if (raw.length === 0) {
           if (shutting) this.failIdleGetters(this.shutDownError("get()"));
@@ -791,7 +790,11 @@ export class RedisQueue<T> implements AsyncIterable<T> {
       args.push(e.id, String(undelivered ? Math.max(0, e.deliveries - 1) : e.deliveries));
     }
     return this.eval(RELEASE, [this.keys.stream, this.keys.errors, this.keys.channel], args).then(
-      () => {},
+      () => {
+        // Our own reader may take them at once too, without waiting for the pub/sub message.
+        this.releaseHint = true;
+        if (this.demand() > 0) this.interruptRead();
+      },
       (e: unknown) => {
         // Not lost: the entries stay pending and are taken over after the visibility timeout.
         this.onError(this.commandError("giving items back", e, "they return after visibilityTimeout"));
@@ -822,19 +825,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
    */
   taskDone(): Future<void> {
     const loop = this.waitLoop();
-    const owner = currentTask() ?? null;
-    let ids = this.heldBy.get(owner);
-    if (ids === undefined || ids.length === 0) {
-      const oldest = this.oldestHeld();
-      if (oldest === null) {
-        throw new InvalidStateError(
-          `RedisQueue.taskDone() called more times than items were taken in this process (queue ${JSON.stringify(this.name)}): call it once per item received from get()`,
-        );
-      }
-      ids = this.heldBy.get(oldest.owner) as string[];
-    }
-    const id = ids.shift() as string;
-    if (ids.length === 0) this.heldBy.delete(owner);
+    const id = this.nextHeld("taskDone()");
     const done = new ResultOp<void>(loop, `queue.taskDone ${this.name}`);
     done.inFlight = true;
     this.acking.push({ id, done });
@@ -845,6 +836,51 @@ export class RedisQueue<T> implements AsyncIterable<T> {
       });
     }
     return done;
+  }
+
+  /**
+   * Gives the item the calling task got back to the group at once, recording `error` as its last
+   * error: it is delivered again (to any process) until it was delivered `maxDeliveries` times,
+   * then moved to the dead-letter stream with that error. Not in asyncio (whose queue has no
+   * notion of failure); for a job that failed and should be retried elsewhere. Throws
+   * {@link InvalidStateError} when this process holds no item.
+   *
+   * @example
+   * const job = await queue.get();
+   * try { await handle(job); await queue.taskDone(); } catch (e) { await queue.taskFailed(e); }
+   */
+  taskFailed(error: unknown): Future<void> {
+    const loop = this.waitLoop();
+    const id = this.nextHeld("taskFailed()");
+    const entry = this.held.get(id) as Entry<T>;
+    const done = new ResultOp<void>(loop, `queue.taskFailed ${this.name}`);
+    done.inFlight = true;
+    this.release([entry], false, errorMessage(error) || "failed").then(() => {
+      this.held.delete(id);
+      done.inFlight = false;
+      done._completeWith(undefined);
+    });
+    return done;
+  }
+
+  /** The id of the item the calling task got first (else the oldest this process holds), now let go. */
+  private nextHeld(what: string): string {
+    const owner = currentTask() ?? null;
+    let key: Owner = owner;
+    let ids = this.heldBy.get(owner);
+    if (ids === undefined || ids.length === 0) {
+      const oldest = this.oldestHeld();
+      if (oldest === null) {
+        throw new InvalidStateError(
+          `RedisQueue.${what} called more times than items were taken in this process (queue ${JSON.stringify(this.name)}): call it once per item received from get()`,
+        );
+      }
+      key = oldest.owner;
+      ids = this.heldBy.get(key) as string[];
+    }
+    const id = ids.shift() as string;
+    if (ids.length === 0) this.heldBy.delete(key);
+    return id;
   }
 
   private oldestHeld(): { owner: Owner } | null {

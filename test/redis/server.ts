@@ -108,7 +108,7 @@ export class RedisServer {
             socket.destroy();
             resolve(data.toString().startsWith("+PONG"));
           });
-          socket.once("error", () => resolve(false));
+          socket.on("error", () => resolve(false));
         },
         () => resolve(false),
       );
