@@ -715,6 +715,8 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     } else {
       const id = this.reader.sendCommand<number>(["CLIENT", "ID"]);
       const read = this.reader.sendCommand(args, { timeout: block + this.commandMs });
+      // Both fail together when the connection drops: the read's rejection must not go unhandled.
+      read.catch(() => {});
       this.readerId = await id;
       this.readerBlocked = true;
       try {
@@ -855,7 +857,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     const entry = this.held.get(id) as Entry<T>;
     const done = new ResultOp<void>(loop, `queue.taskFailed ${this.name}`);
     done.inFlight = true;
-    this.release([entry], false, errorMessage(error) || "failed").then(() => {
+    void this.release([entry], false, errorMessage(error) || "failed").then(() => {
       this.held.delete(id);
       done.inFlight = false;
       done._completeWith(undefined);
