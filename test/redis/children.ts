@@ -25,7 +25,8 @@ export class Child {
         return false;
       });
     });
-    this.exited = new Promise((r) => this.process.once("exit", (code) => r(code)));
+    // "close", not "exit": once its output was read to the end (every line it printed is in `lines`).
+    this.exited = new Promise((r) => this.process.once("close", (code) => r(code)));
   }
 
   /** Resolves once a line matching `match` was printed (now or later). */

@@ -34,6 +34,107 @@ async function leftOver(q: RedisQueue<unknown>): Promise<{ length: number; pendi
   return { length, pending: Number(summary[0]) };
 }
 
+interface Delivery {
+  readonly worker: number;
+  readonly got: number;
+  done: number | null;
+}
+
+/**
+ * Reads the consume workers' lines and explains every delivery of every item: each item must have
+ * been delivered, and each delivery followed by another one of the same item must be one the
+ * at-least-once contract allows — in flight in a worker killed before its taskDone resolved, or
+ * held by a live worker whose event loop stalled long enough (the heartbeat is a timer of that
+ * loop) for the item to sit idle past the visibility timeout. Returns the deliveries it cannot
+ * explain, itemised (item, who got it when, done when, stalls), and a summary with the counts.
+ */
+function explainDeliveries(
+  workers: readonly Child[],
+  killedAt: ReadonlyMap<Child, number>,
+  items: number,
+  visibilityMs: number,
+  t0: number,
+): { unexplained: string[]; summary: string } {
+  const at = (t: number): string => `+${((t - t0) / 1000).toFixed(3)} s`;
+  const deliveries = new Map<number, Delivery[]>();
+  const stalls: { ms: number; end: number }[][] = workers.map(() => []);
+  workers.forEach((w, index) => {
+    const open = new Map<number, Delivery[]>();
+    for (const line of w.lines) {
+      const [kind, a, b] = line.split(" ");
+      if (kind === "got") {
+        const d: Delivery = { worker: index, got: Number(b), done: null };
+        const item = Number(a);
+        deliveries.set(item, [...(deliveries.get(item) ?? []), d]);
+        open.set(item, [...(open.get(item) ?? []), d]);
+      } else if (kind === "done") {
+        const d = open.get(Number(a))?.shift();
+        if (d !== undefined) d.done = Number(b);
+      } else if (kind === "stall") {
+        (stalls[index] as { ms: number; end: number }[]).push({ ms: Number(a), end: Number(b) });
+      }
+    }
+  });
+  const who = (index: number): string => {
+    const killed = killedAt.get(workers[index] as Child);
+    return `w${index} (${killed === undefined ? "live" : `killed ${at(killed)}`})`;
+  };
+  const describeItem = (item: number, list: readonly Delivery[]): string =>
+    `item ${item}: ${list.map((d) => `${who(d.worker)} got ${at(d.got)}, ${d.done === null ? "no done" : `done ${at(d.done)}`}`).join("; ")}`;
+  // The longest stall of a worker overlapping [from, to].
+  const stallIn = (index: number, from: number, to: number): number =>
+    Math.max(0, ...(stalls[index] ?? []).filter((s) => s.end >= from && s.end - s.ms <= to).map((s) => s.ms));
+  const unexplained: string[] = [];
+  let killedInFlight = 0;
+  let ackedBeforeKill = 0;
+  let lostToStall = 0;
+  let longestExcusingStall = 0;
+  for (let item = 0; item < items; item++) {
+    const list = (deliveries.get(item) ?? []).sort((x, y) => x.got - y.got);
+    if (list.length === 0) {
+      unexplained.push(`item ${item}: never delivered`);
+      continue;
+    }
+    list.forEach((d, i) => {
+      const killed = killedAt.get(workers[d.worker] as Child);
+      const next = list[i + 1];
+      if (d.done === null && killed === undefined) {
+        unexplained.push(`${describeItem(item, list)} — a live worker never finished delivery ${i + 1}`);
+        return;
+      }
+      if (next === undefined) {
+        // The last delivery, never reported done: its worker was killed after the acknowledgement
+        // reached the server and before it printed "done" (the stream is empty: nothing else took it).
+        if (d.done === null) ackedBeforeKill++;
+        return;
+      }
+      if (d.done !== null && d.done <= next.got) {
+        unexplained.push(`${describeItem(item, list)} — delivered again after taskDone resolved`);
+        return;
+      }
+      if (d.done === null && killed !== undefined && next.got >= killed) {
+        killedInFlight++; // killed holding it: its taskDone never resolved
+        return;
+      }
+      // Taken over while a worker (live then) still held it: only if that worker's loop stalled for
+      // half a visibility timeout or more (the heartbeat is a timer of that loop, due every third of
+      // it: the item sits idle past the timeout only when beats are missed for two thirds of it).
+      const stall = stallIn(d.worker, d.got, next.got);
+      if (stall >= visibilityMs / 2) {
+        lostToStall++;
+        longestExcusingStall = Math.max(longestExcusingStall, stall);
+        return;
+      }
+      unexplained.push(
+        `${describeItem(item, list)} — taken over from ${who(d.worker)} while it held it, its longest stall meanwhile ${stall} ms (visibility ${visibilityMs} ms)`,
+      );
+    });
+  }
+  const longestStall = Math.max(0, ...stalls.flat().map((s) => s.ms));
+  const summary = `${killedInFlight} redeliveries of items in flight in killed workers, ${ackedBeforeKill} acknowledged by a worker killed before it printed "done", ${lostToStall} taken over from live workers that stalled (longest excusing stall ${longestExcusingStall} ms), longest stall of any worker ${longestStall} ms, ${unexplained.length} unexplained`;
+  return { unexplained, summary };
+}
+
 describe.skipIf(skipRedis)("RedisQueue faults", () => {
   beforeAll(async () => {
     server = await RedisServer.start();
@@ -42,21 +143,21 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
     await server?.stop();
   });
 
-  it("kill -9 of workers holding items, four times: every item processed, duplicates only among the killed workers' in-flight items", async () => {
+  it("kill -9 of workers holding items, four times: every item processed, every duplicate explained", async () => {
     const ITEMS = 2000; // the issue's 10,000 scaled down 5x to keep the suite's time (2 shared cores)
+    const VISIBILITY = 1.5;
     const name = "kill-workers";
-    // 1.5 s: long enough that a live worker stalled by a loaded machine keeps its claim (its
-    // heartbeat runs every 0.5 s), short enough that a killed worker's items come back quickly.
-    const q = await connect<number>(name, { visibilityTimeout: 1.5 });
-    const spawnWorker = (): Child => new Child(["consume", server.url, name, "8", "1.5"]);
+    const q = await connect<number>(name, { visibilityTimeout: VISIBILITY });
+    const started = Date.now();
+    const spawnWorker = (): Child => new Child(["consume", server.url, name, "8", String(VISIBILITY)]);
     let workers = [spawnWorker(), spawnWorker(), spawnWorker()];
     const all: Child[] = [...workers];
-    const killed: Child[] = [];
-    await Promise.all(workers.map((w) => w.until((l) => l === "ready")));
+    const killedAt = new Map<Child, number>();
+    await Promise.all(workers.map((w) => w.until((l) => l.startsWith("ready "))));
     for (let i = 0; i < ITEMS; i++) void q.putNowait(i);
     const done = (): Set<number> => {
       const s = new Set<number>();
-      for (const w of all) for (const l of w.lines) if (l.startsWith("done ")) s.add(Number(l.slice(5)));
+      for (const w of all) for (const l of w.lines) if (l.startsWith("done ")) s.add(Number(l.split(" ")[1]));
       return s;
     };
     for (let k = 0; k < 4; k++) {
@@ -64,38 +165,24 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
       while (done().size < target) await sleep(0.02);
       const victim = workers[k % workers.length] as Child;
       await victim.kill9();
-      killed.push(victim);
+      killedAt.set(victim, Date.now());
       const fresh = spawnWorker();
       all.push(fresh);
       workers = workers.map((w) => (w === victim ? fresh : w));
     }
     await waitFor(q.join(), 60);
-    const processed = done();
-    // In flight in a killed worker: got there, not reported done there. Its acknowledgement may
-    // have reached the server before the kill (then it was processed there and never again).
-    const inFlightKilled = new Set<number>();
-    for (const w of killed) {
-      const got = new Set(w.lines.filter((l) => l.startsWith("got ")).map((l) => Number(l.slice(4))));
-      for (const l of w.lines) if (l.startsWith("done ")) got.delete(Number(l.slice(5)));
-      for (const item of got) inFlightKilled.add(item);
-    }
-    const missing = Array.from({ length: ITEMS }, (_, i) => i).filter((i) => !processed.has(i));
-    expect(missing.filter((item) => !inFlightKilled.has(item))).toEqual([]);
-    expect(processed.size + missing.length).toBe(ITEMS);
-    const gets = new Map<number, number>();
-    for (const w of all) {
-      for (const l of w.lines) {
-        if (l.startsWith("got ")) gets.set(Number(l.slice(4)), (gets.get(Number(l.slice(4))) ?? 0) + 1);
-      }
-    }
-    const duplicates = [...gets].filter(([, count]) => count > 1).map(([item]) => item);
-    expect(duplicates.filter((item) => !inFlightKilled.has(item))).toEqual([]);
-    console.log(
-      `kill -9 x4 over ${ITEMS} items: ${processed.size} reported done, ${inFlightKilled.size} in flight in killed workers (${missing.length} of them acknowledged before the kill), ${duplicates.length} delivered twice`,
-    );
+    const doneAtJoin = done().size;
     expect(await leftOver(q)).toEqual({ length: 0, pending: 0 });
+    expect(await q.deadLetters()).toEqual([]);
+    // join() resolves on the server's word; the workers' last "done" lines are still on their way
+    // through the pipes: read them all (the workers end on shutdown) before counting.
     await q.shutdown();
     await Promise.all(workers.map((w) => w.exited));
+    const report = explainDeliveries(all, killedAt, ITEMS, VISIBILITY * 1000, started);
+    console.log(
+      `kill -9 x4 over ${ITEMS} items: ${report.summary}; ${done().size - doneAtJoin} items' "done" lines arrived after join() resolved`,
+    );
+    expect(report.unexplained).toEqual([]);
     await q.close();
   }, 90_000);
 
@@ -103,7 +190,7 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
     const name = "kill-blocked";
     const q = await connect<number>(name, { visibilityTimeout: 0.5 });
     const worker = new Child(["consume", server.url, name, "4", "0.5"]);
-    await worker.until((l) => l === "ready");
+    await worker.until((l) => l.startsWith("ready "));
     await sleep(0.2); // its four getters are blocked on the server
     await worker.kill9();
     for (let i = 0; i < 20; i++) await q.put(i);

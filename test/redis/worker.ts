@@ -1,7 +1,9 @@
 /**
  * A worker process for the RedisQueue fault tests, driven by its arguments; it reports what it
  * does as lines on stdout so the test can count every item:
- *   consume <url> <queue> <concurrency> <visibility>   "got <item>" on get, "done <item>" once taskDone resolved
+ *   consume <url> <queue> <concurrency> <visibility>   "ready <consumer>", then "got <item> <epoch ms>" on get,
+ *                                                     "done <item> <epoch ms>" once taskDone resolved, and
+ *                                                     "stall <ms> <epoch ms>" when its event loop ran late
  *   produce <url> <queue> <from> <to>                 "put <item>" per resolved put, then "finished"
  *   wait <url> <queue>                                "waiting", then "shutdown <epoch ms>" on QueueShutDown
  */
@@ -18,15 +20,24 @@ function say(line: string): void {
 
 async function consume(concurrency: number, visibility: number): Promise<void> {
   const q = await RedisQueue.connect<number>(name as string, { url, visibilityTimeout: visibility, ...quiet });
-  say("ready");
+  // How late this process's timers run (the heartbeat is one): a stall longer than the visibility
+  // timeout lets another process take this one's items over, a legitimate redelivery.
+  const TICK = 50;
+  let last = Date.now();
+  setInterval(() => {
+    const now = Date.now();
+    if (now - last - TICK > 200) say(`stall ${now - last - TICK} ${now}`);
+    last = now;
+  }, TICK).unref();
+  say(`ready ${q.consumer}`);
   await run(async () => {
     const workers = Array.from({ length: concurrency }, () =>
       createTask(async () => {
         for await (const item of q) {
-          say(`got ${item}`);
+          say(`got ${item} ${Date.now()}`);
           await sleep(Math.random() * 0.004);
           await q.taskDone();
-          say(`done ${item}`);
+          say(`done ${item} ${Date.now()}`);
         }
       }),
     );
