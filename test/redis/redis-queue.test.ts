@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTask,
+  Event,
   gather,
   InvalidStateError,
   QueueEmpty,
@@ -58,9 +59,11 @@ describe.skipIf(skipRedis)("RedisQueue", () => {
     await q.put("a");
     await q.put("b");
     await run(async () => {
+      // slow holds its item until told (a timer would race the checks below on a loaded machine).
+      const checked = new Event();
       const slow = createTask(async () => {
         const item = await q.get();
-        await sleep(0.1);
+        await checked.wait();
         await q.taskDone();
         return item;
       });
@@ -73,6 +76,7 @@ describe.skipIf(skipRedis)("RedisQueue", () => {
       // fast acknowledged its own item, not the slow task's: one entry is left, still pending.
       expect(await serverCall(["XLEN", q.keys.stream])).toBe(1);
       expect(slow.done()).toBe(false);
+      checked.set();
       expect((await gather(slow, fast)).sort()).toEqual(["a", "b"]);
     });
     await q.join();
