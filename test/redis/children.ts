@@ -6,6 +6,8 @@ import { createInterface } from "node:readline";
 const WORKER = resolve(import.meta.dirname, "worker.ts");
 
 export class Child {
+  /** Children not yet ended: a test that fails midway leaves them to {@link Child.killAll}. */
+  private static readonly running = new Set<Child>();
   readonly lines: string[] = [];
   readonly process: ChildProcess;
   private waiters: { match: (line: string) => boolean; resolve: () => void }[] = [];
@@ -27,6 +29,13 @@ export class Child {
     });
     // "close", not "exit": once its output was read to the end (every line it printed is in `lines`).
     this.exited = new Promise((r) => this.process.once("close", (code) => r(code)));
+    Child.running.add(this);
+    void this.exited.then(() => Child.running.delete(this));
+  }
+
+  /** kill -9 of every child still running, for afterAll: nothing keeps the test process alive. */
+  static async killAll(): Promise<void> {
+    await Promise.all([...Child.running].map((c) => c.kill9()));
   }
 
   /** Resolves once a line matching `match` was printed (now or later). */

@@ -4,7 +4,7 @@
  * processes. Nothing lost, every duplicate counted and explained.
  */
 import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createTask, gather, run, sleep, TimeoutError, waitFor } from "../../src/index.js";
 import { RedisQueue, type RedisQueueOptions } from "../../src/redis/index.js";
 import { Child } from "./children.js";
@@ -13,8 +13,13 @@ import { RedisServer, skipRedis } from "./server.js";
 let server: RedisServer;
 const quiet = { onWarning: () => {}, onError: () => {} } as const;
 
-function connect<T>(name: string, options: RedisQueueOptions<T> = {}): Promise<RedisQueue<T>> {
-  return RedisQueue.connect<T>(name, { url: server.url, ...quiet, ...options });
+/** Queues opened by the tests: closed in afterAll too, should a test fail before its own close(). */
+const opened: RedisQueue<never>[] = [];
+
+async function connect<T>(name: string, options: RedisQueueOptions<T> = {}, url = server.url): Promise<RedisQueue<T>> {
+  const q = await RedisQueue.connect<T>(name, { url, ...quiet, ...options });
+  opened.push(q as RedisQueue<never>);
+  return q;
 }
 
 async function admin<R>(args: string[]): Promise<R> {
@@ -140,6 +145,10 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
     server = await RedisServer.start();
   });
   afterAll(async () => {
+    // Left over by a failed test, children and open queues (reconnecting to a stopped server)
+    // would keep vitest from exiting.
+    await Child.killAll();
+    await Promise.all(opened.map((q) => q.close()));
     await server?.stop();
   });
 
@@ -247,7 +256,11 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
   it("kill -9 of the server and a restart from the same directory: every resolved put processed, nothing acknowledged redelivered", async () => {
     const durable = await RedisServer.start({ appendfsync: "always" });
     const ITEMS = 600;
-    const q = await RedisQueue.connect<number>("server-kill", { url: durable.url, visibilityTimeout: 1, ...quiet });
+    const q = await connect<number>("server-kill", { visibilityTimeout: 1 }, durable.url);
+    onTestFinished(async () => {
+      await q.close(); // before its server stops (a failed test's queue would otherwise wait for it)
+      await durable.stop();
+    });
     const stored = new Set<number>();
     const acknowledged = new Set<number>();
     const redelivered: number[] = [];

@@ -23,8 +23,13 @@ let server: RedisServer;
 let n = 0;
 const quiet = { onWarning: () => {}, onError: () => {} } as const;
 
-function connect<T>(options: RedisQueueOptions<T> = {}, name = `q${++n}`): Promise<RedisQueue<T>> {
-  return RedisQueue.connect<T>(name, { url: server.url, ...quiet, ...options });
+/** Queues opened by the tests: closed in afterAll too, should a test fail before its own close(). */
+const opened: RedisQueue<never>[] = [];
+
+async function connect<T>(options: RedisQueueOptions<T> = {}, name = `q${++n}`): Promise<RedisQueue<T>> {
+  const q = await RedisQueue.connect<T>(name, { url: server.url, ...quiet, ...options });
+  opened.push(q as RedisQueue<never>);
+  return q;
 }
 
 describe.skipIf(skipRedis)("RedisQueue", () => {
@@ -32,6 +37,8 @@ describe.skipIf(skipRedis)("RedisQueue", () => {
     server = await RedisServer.start();
   });
   afterAll(async () => {
+    // A queue left open keeps reconnecting to the stopped server, and keeps vitest from exiting.
+    await Promise.all(opened.map((q) => q.close()));
     await server?.stop();
   });
 
