@@ -18,6 +18,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
  */
 const ENTRIES = {
   ".": "index",
+  "./redis": "redis/index",
 };
 
 function build() {

@@ -308,6 +308,14 @@ export class QueueFull extends AwaitressError {
 /** `put` on a queue that was shut down, or `get` on one that was shut down and is empty. */
 export class QueueShutDown extends AwaitressError {}
 
+/**
+ * A {@link RedisQueue} operation failed on the Redis side: the server cannot be reached, the
+ * connection was lost while the operation was in flight (a `put` in flight may or may not have
+ * been stored), the consumer group vanished (a restart without persistence), or the queue was
+ * closed. `cause` holds the client's error, if any.
+ */
+export class RedisQueueError extends AwaitressError {}
+
 /** A `Barrier` was reset or aborted while a task waited on it, or is broken. */
 export class BrokenBarrierError extends AwaitressError {}
 

@@ -1,0 +1,420 @@
+/**
+ * RedisQueue fault tests against a real redis-server: kill -9 of workers and of the server,
+ * CLIENT KILL, cancellations racing puts, poison items, producers racing maxsize, shutdown across
+ * processes. Nothing lost, every duplicate counted and explained.
+ */
+import { createClient } from "redis";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { createTask, gather, run, sleep, TimeoutError, waitFor } from "../../src/index.js";
+import { RedisQueue, type RedisQueueOptions } from "../../src/redis/index.js";
+import { Child } from "./children.js";
+import { RedisServer, skipRedis } from "./server.js";
+
+let server: RedisServer;
+const quiet = { onWarning: () => {}, onError: () => {} } as const;
+
+/** Queues opened by the tests: closed in afterAll too, should a test fail before its own close(). */
+const opened: RedisQueue<never>[] = [];
+
+async function connect<T>(name: string, options: RedisQueueOptions<T> = {}, url = server.url): Promise<RedisQueue<T>> {
+  const q = await RedisQueue.connect<T>(name, { url, ...quiet, ...options });
+  opened.push(q as RedisQueue<never>);
+  return q;
+}
+
+async function admin<R>(args: string[]): Promise<R> {
+  const client = createClient({ url: server.url, RESP: 2 });
+  await client.connect();
+  try {
+    return (await client.sendCommand(args)) as R;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Entries in the stream and in the group's pending list: both 0 once everything was acknowledged. */
+async function leftOver(q: RedisQueue<unknown>): Promise<{ length: number; pending: number }> {
+  const length = await admin<number>(["XLEN", q.keys.stream]);
+  const summary = await admin<[number]>(["XPENDING", q.keys.stream, "awaitress"]);
+  return { length, pending: Number(summary[0]) };
+}
+
+interface Delivery {
+  readonly worker: number;
+  readonly got: number;
+  done: number | null;
+}
+
+/**
+ * Reads the consume workers' lines and explains every delivery of every item: each item must have
+ * been delivered, and each delivery followed by another one of the same item must be one the
+ * at-least-once contract allows — in flight in a worker killed before its taskDone resolved, or
+ * held by a live worker whose event loop stalled long enough (the heartbeat is a timer of that
+ * loop) for the item to sit idle past the visibility timeout. Returns the deliveries it cannot
+ * explain, itemised (item, who got it when, done when, stalls), and a summary with the counts.
+ */
+function explainDeliveries(
+  workers: readonly Child[],
+  killedAt: ReadonlyMap<Child, number>,
+  items: number,
+  visibilityMs: number,
+  t0: number,
+): { unexplained: string[]; summary: string } {
+  const at = (t: number): string => `+${((t - t0) / 1000).toFixed(3)} s`;
+  const deliveries = new Map<number, Delivery[]>();
+  const stalls: { ms: number; end: number }[][] = workers.map(() => []);
+  workers.forEach((w, index) => {
+    const open = new Map<number, Delivery[]>();
+    for (const line of w.lines) {
+      const [kind, a, b] = line.split(" ");
+      if (kind === "got") {
+        const d: Delivery = { worker: index, got: Number(b), done: null };
+        const item = Number(a);
+        deliveries.set(item, [...(deliveries.get(item) ?? []), d]);
+        open.set(item, [...(open.get(item) ?? []), d]);
+      } else if (kind === "done") {
+        const d = open.get(Number(a))?.shift();
+        if (d !== undefined) d.done = Number(b);
+      } else if (kind === "stall") {
+        (stalls[index] as { ms: number; end: number }[]).push({ ms: Number(a), end: Number(b) });
+      }
+    }
+  });
+  const who = (index: number): string => {
+    const killed = killedAt.get(workers[index] as Child);
+    return `w${index} (${killed === undefined ? "live" : `killed ${at(killed)}`})`;
+  };
+  const describeItem = (item: number, list: readonly Delivery[]): string =>
+    `item ${item}: ${list.map((d) => `${who(d.worker)} got ${at(d.got)}, ${d.done === null ? "no done" : `done ${at(d.done)}`}`).join("; ")}`;
+  // The longest stall of a worker overlapping [from, to].
+  const stallIn = (index: number, from: number, to: number): number =>
+    Math.max(0, ...(stalls[index] ?? []).filter((s) => s.end >= from && s.end - s.ms <= to).map((s) => s.ms));
+  const unexplained: string[] = [];
+  let killedInFlight = 0;
+  let ackedBeforeKill = 0;
+  let lostToStall = 0;
+  let longestExcusingStall = 0;
+  for (let item = 0; item < items; item++) {
+    const list = (deliveries.get(item) ?? []).sort((x, y) => x.got - y.got);
+    if (list.length === 0) {
+      unexplained.push(`item ${item}: never delivered`);
+      continue;
+    }
+    list.forEach((d, i) => {
+      const killed = killedAt.get(workers[d.worker] as Child);
+      const next = list[i + 1];
+      if (d.done === null && killed === undefined) {
+        unexplained.push(`${describeItem(item, list)} — a live worker never finished delivery ${i + 1}`);
+        return;
+      }
+      if (next === undefined) {
+        // The last delivery, never reported done: its worker was killed after the acknowledgement
+        // reached the server and before it printed "done" (the stream is empty: nothing else took it).
+        if (d.done === null) ackedBeforeKill++;
+        return;
+      }
+      if (d.done !== null && d.done <= next.got) {
+        unexplained.push(`${describeItem(item, list)} — delivered again after taskDone resolved`);
+        return;
+      }
+      if (d.done === null && killed !== undefined && next.got >= killed) {
+        killedInFlight++; // killed holding it: its taskDone never resolved
+        return;
+      }
+      // Taken over while a worker (live then) still held it: only if that worker's loop stalled for
+      // half a visibility timeout or more (the heartbeat is a timer of that loop, due every third of
+      // it: the item sits idle past the timeout only when beats are missed for two thirds of it).
+      const stall = stallIn(d.worker, d.got, next.got);
+      if (stall >= visibilityMs / 2) {
+        lostToStall++;
+        longestExcusingStall = Math.max(longestExcusingStall, stall);
+        return;
+      }
+      unexplained.push(
+        `${describeItem(item, list)} — taken over from ${who(d.worker)} while it held it, its longest stall meanwhile ${stall} ms (visibility ${visibilityMs} ms)`,
+      );
+    });
+  }
+  const longestStall = Math.max(0, ...stalls.flat().map((s) => s.ms));
+  const summary = `${killedInFlight} redeliveries of items in flight in killed workers, ${ackedBeforeKill} acknowledged by a worker killed before it printed "done", ${lostToStall} taken over from live workers that stalled (longest excusing stall ${longestExcusingStall} ms), longest stall of any worker ${longestStall} ms, ${unexplained.length} unexplained`;
+  return { unexplained, summary };
+}
+
+describe.skipIf(skipRedis)("RedisQueue faults", () => {
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(async () => {
+    // Left over by a failed test, children and open queues (reconnecting to a stopped server)
+    // would keep vitest from exiting.
+    await Child.killAll();
+    await Promise.all(opened.map((q) => q.close()));
+    await server?.stop();
+  });
+
+  it("kill -9 of workers holding items, four times: every item processed, every duplicate explained", async () => {
+    const ITEMS = 2000; // the issue's 10,000 scaled down 5x to keep the suite's time (2 shared cores)
+    const VISIBILITY = 1.5;
+    const name = "kill-workers";
+    const q = await connect<number>(name, { visibilityTimeout: VISIBILITY });
+    const started = Date.now();
+    const spawnWorker = (): Child => new Child(["consume", server.url, name, "8", String(VISIBILITY)]);
+    let workers = [spawnWorker(), spawnWorker(), spawnWorker()];
+    const all: Child[] = [...workers];
+    const killedAt = new Map<Child, number>();
+    await Promise.all(workers.map((w) => w.until((l) => l.startsWith("ready "))));
+    for (let i = 0; i < ITEMS; i++) void q.putNowait(i);
+    const done = (): Set<number> => {
+      const s = new Set<number>();
+      for (const w of all) for (const l of w.lines) if (l.startsWith("done ")) s.add(Number(l.split(" ")[1]));
+      return s;
+    };
+    for (let k = 0; k < 4; k++) {
+      const target = ((k + 1) * ITEMS) / 5;
+      while (done().size < target) await sleep(0.02);
+      const victim = workers[k % workers.length] as Child;
+      await victim.kill9();
+      killedAt.set(victim, Date.now());
+      const fresh = spawnWorker();
+      all.push(fresh);
+      workers = workers.map((w) => (w === victim ? fresh : w));
+    }
+    await waitFor(q.join(), 60);
+    const doneAtJoin = done().size;
+    expect(await leftOver(q)).toEqual({ length: 0, pending: 0 });
+    expect(await q.deadLetters()).toEqual([]);
+    // join() resolves on the server's word; the workers' last "done" lines are still on their way
+    // through the pipes: read them all (the workers end on shutdown) before counting.
+    await q.shutdown();
+    await Promise.all(workers.map((w) => w.exited));
+    const report = explainDeliveries(all, killedAt, ITEMS, VISIBILITY * 1000, started);
+    console.log(
+      `kill -9 x4 over ${ITEMS} items: ${report.summary}; ${done().size - doneAtJoin} items' "done" lines arrived after join() resolved`,
+    );
+    expect(report.unexplained).toEqual([]);
+    await q.close();
+  }, 90_000);
+
+  it("a worker killed while blocked in get loses nothing", async () => {
+    const name = "kill-blocked";
+    const q = await connect<number>(name, { visibilityTimeout: 0.5 });
+    const worker = new Child(["consume", server.url, name, "4", "0.5"]);
+    await worker.until((l) => l.startsWith("ready "));
+    await sleep(0.2); // its four getters are blocked on the server
+    await worker.kill9();
+    for (let i = 0; i < 20; i++) await q.put(i);
+    const got: number[] = [];
+    await run(async () => {
+      for (let i = 0; i < 20; i++) {
+        got.push(await waitFor(q.get(), 5));
+        await q.taskDone();
+      }
+    });
+    expect(got.sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    await waitFor(q.join(), 5);
+    await q.close();
+  }, 30_000);
+
+  it("randomly timed get cancellations racing puts: nothing lost, nothing stuck", async () => {
+    const ITEMS = 3000; // the issue's 10,000 scaled down ~3x
+    const q = await connect<number>("cancel-race", { visibilityTimeout: 5 });
+    const received: number[] = [];
+    let cancellations = 0;
+    await run(async () => {
+      const producer = createTask(async () => {
+        for (let i = 0; i < ITEMS; i++) {
+          if (i % 50 === 0) await sleep(Math.random() * 0.003);
+          await q.putNowait(i);
+        }
+      });
+      const consumers = Array.from({ length: 8 }, () =>
+        createTask(async () => {
+          while (received.length < ITEMS) {
+            try {
+              const item = await waitFor(q.get(), Math.random() * 0.004);
+              received.push(item);
+              await q.taskDone();
+            } catch (error) {
+              if (!(error instanceof TimeoutError)) throw error;
+              cancellations++;
+            }
+          }
+        }),
+      );
+      await producer;
+      await waitFor(gather(...consumers), 60);
+    });
+    expect(new Set(received).size).toBe(ITEMS);
+    expect(received.length).toBe(ITEMS);
+    console.log(`cancellation race: ${ITEMS} items, ${cancellations} gets cancelled by timeouts, none lost`);
+    expect(cancellations).toBeGreaterThan(100);
+    await waitFor(q.join(), 5);
+    expect(await leftOver(q)).toEqual({ length: 0, pending: 0 });
+    await q.close();
+  }, 90_000);
+
+  it("kill -9 of the server and a restart from the same directory: every resolved put processed, nothing acknowledged redelivered", async () => {
+    const durable = await RedisServer.start({ appendfsync: "always" });
+    const ITEMS = 600;
+    const q = await connect<number>("server-kill", { visibilityTimeout: 1 }, durable.url);
+    onTestFinished(async () => {
+      await q.close(); // before its server stops (a failed test's queue would otherwise wait for it)
+      await durable.stop();
+    });
+    const stored = new Set<number>();
+    const acknowledged = new Set<number>();
+    const redelivered: number[] = [];
+    let restarted = false;
+    await run(async () => {
+      const consumers = Array.from({ length: 4 }, () =>
+        createTask(async () => {
+          for (;;) {
+            let item: number;
+            try {
+              item = await waitFor(q.get(), 0.5);
+            } catch (error) {
+              if (error instanceof TimeoutError) {
+                if (restarted && [...stored].every((i) => acknowledged.has(i))) return;
+                continue;
+              }
+              await sleep(0.05); // the server is down: try again
+              continue;
+            }
+            if (acknowledged.has(item)) redelivered.push(item);
+            try {
+              await q.taskDone();
+              acknowledged.add(item);
+            } catch {
+              // not confirmed: it may come again, legitimately
+            }
+          }
+        }),
+      );
+      for (let i = 0; i < ITEMS; i++) {
+        if (i === ITEMS / 2) {
+          await durable.kill9();
+          await sleep(0.3);
+          await durable.launch();
+          restarted = true;
+        }
+        try {
+          await q.put(i);
+          stored.add(i);
+        } catch {
+          // failed while the server was down: not promised
+        }
+      }
+      await waitFor(gather(...consumers), 60);
+    });
+    const lost = [...stored].filter((i) => !acknowledged.has(i));
+    console.log(
+      `server kill -9 + restart: ${stored.size} puts resolved, ${acknowledged.size} acknowledged, ${lost.length} lost, ${redelivered.length} acknowledged items redelivered`,
+    );
+    expect(lost).toEqual([]);
+    expect(redelivered).toEqual([]);
+    await q.close();
+    await durable.stop();
+  }, 90_000);
+
+  it("CLIENT KILL of every connection mid-run: workers resume", async () => {
+    const ITEMS = 500;
+    const q = await connect<number>("client-kill", { visibilityTimeout: 1 });
+    const seen = new Set<number>();
+    await run(async () => {
+      const consumers = Array.from({ length: 4 }, () =>
+        createTask(async () => {
+          while (seen.size < ITEMS) {
+            try {
+              const item = await waitFor(q.get(), 0.5);
+              seen.add(item);
+              await q.taskDone();
+            } catch (error) {
+              if (!(error instanceof TimeoutError)) throw error;
+            }
+          }
+        }),
+      );
+      for (let i = 0; i < ITEMS; i++) {
+        if (i === ITEMS / 2) {
+          await admin(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]);
+          await admin(["CLIENT", "KILL", "TYPE", "pubsub"]);
+        }
+        for (;;) {
+          try {
+            await q.put(i);
+            break;
+          } catch {
+            await sleep(0.05); // a put in flight when its connection died: retried (it may be stored twice)
+          }
+        }
+      }
+      await waitFor(gather(...consumers), 30);
+    });
+    expect(seen.size).toBe(ITEMS);
+    await waitFor(q.join(), 10);
+    await q.close();
+  }, 60_000);
+
+  it("a poison item reaches the dead-letter stream after maxDeliveries, with its last error", async () => {
+    const q = await connect<string>("poison", { maxDeliveries: 3, visibilityTimeout: 5 });
+    await q.put("poison");
+    await run(async () => {
+      for (let i = 0; i < 3; i++) {
+        expect(await waitFor(q.get(), 3)).toBe("poison");
+        await q.taskFailed(new Error(`boom ${i}`));
+      }
+      // The fourth delivery does not happen: the item goes to the dead-letter stream instead.
+      await expect(waitFor(q.get(), 1.5)).rejects.toBeInstanceOf(TimeoutError);
+    });
+    const dead = await q.deadLetters();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ data: '"poison"', deliveries: 3, error: "boom 2" });
+    await waitFor(q.join(), 2);
+    await q.close();
+  }, 30_000);
+
+  it("three producer processes never push qsize past maxsize", async () => {
+    const name = "bounded";
+    const MAX = 5;
+    const q = await connect<number>(name, { maxsize: MAX });
+    const producers = [0, 1, 2].map(
+      (p) => new Child(["produce", server.url, name, String(p * 100), String(p * 100 + 60)]),
+    );
+    await Promise.all(producers.map((p) => p.until((l) => l === "ready")));
+    let largest = 0;
+    let taken = 0;
+    await run(async () => {
+      while (taken < 180) {
+        largest = Math.max(largest, await q.qsize());
+        const item = await waitFor(q.get(), 10);
+        void item;
+        await q.taskDone();
+        taken++;
+        if (taken % 20 === 0) await sleep(0.02);
+      }
+    });
+    await Promise.all(producers.map((p) => p.exited));
+    console.log(`three producers, maxsize ${MAX}: largest qsize seen ${largest}`);
+    expect(largest).toBeLessThanOrEqual(MAX);
+    expect(largest).toBe(MAX);
+    await q.close();
+  }, 60_000);
+
+  it("shutdown() reaches getters waiting in three processes within 1 s", async () => {
+    const name = "shutdown-everywhere";
+    const q = await connect<number>(name);
+    const waiters = [0, 1, 2].map(() => new Child(["wait", server.url, name]));
+    await Promise.all(waiters.map((w) => w.until((l) => l === "waiting")));
+    await sleep(0.1);
+    const started = Date.now();
+    await q.shutdown();
+    await Promise.all(waiters.map((w) => w.until((l) => l.startsWith("shutdown "))));
+    const latest = Math.max(
+      ...waiters.map((w) => Number((w.lines.find((l) => l.startsWith("shutdown ")) as string).slice(9))),
+    );
+    console.log(`shutdown reached 3 processes in ${latest - started} ms`);
+    expect(latest - started).toBeLessThan(1000);
+    await Promise.all(waiters.map((w) => w.exited));
+    await q.close();
+  }, 30_000);
+});
