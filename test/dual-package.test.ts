@@ -16,9 +16,20 @@ let consumer: string;
 /** The tarball's files, as `npm pack` lists them ("dist/esm/index.js", ...). */
 let packed: string[];
 /** package.json's export subpaths, "." first. */
-const subpaths = Object.keys(
-  (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, unknown> }).exports,
-).filter((subpath) => subpath !== "./package.json");
+const exportsMap = (
+  JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+    exports: Record<string, { require?: { default?: string } } | string>;
+  }
+).exports;
+const subpaths = Object.keys(exportsMap).filter((subpath) => subpath !== "./package.json");
+
+/** The module an entry point names, under dist/cjs and dist/esm: "index", "redis/index". */
+function moduleOf(subpath: string): string {
+  const entry = exportsMap[subpath];
+  const target = typeof entry === "object" ? entry.require?.default : undefined;
+  if (target === undefined) throw new Error(`package.json's exports["${subpath}"] has no require target`);
+  return target.replace(/^\.\/dist\/cjs\//, "").replace(/\.js$/, "");
+}
 
 /** Runs `node args` in the consumer project; its exit code and output. */
 function node(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -51,6 +62,8 @@ beforeAll(() => {
     cwd: consumer,
     stdio: "ignore",
   });
+  // The optional peer dependency of awaitress/redis, as a user of that entry installs it.
+  symlinkSync(join(ROOT, "node_modules", "redis"), join(consumer, "node_modules", "redis"), "dir");
   // A CommonJS dependency that uses awaitress, as one in node_modules would.
   write(join(consumer, "node_modules", "cjs-dep", "package.json"), `${JSON.stringify({ name: "cjs-dep" })}\n`);
   write(
@@ -166,7 +179,7 @@ console.log(JSON.stringify(out));
   it("each entry point's require target is a CommonJS shim over the ESM build, with CommonJS declarations", () => {
     const installed = join(consumer, "node_modules", "awaitress");
     for (const subpath of subpaths) {
-      const module = subpath === "." ? "index" : subpath.slice(2);
+      const module = moduleOf(subpath);
       expect(packed).toContain(`dist/cjs/${module}.js`);
       expect(packed).toContain(`dist/cjs/${module}.d.ts`);
       expect(packed).toContain(`dist/esm/${module}.d.ts`);
