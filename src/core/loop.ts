@@ -316,6 +316,8 @@ export class Loop {
   private scheduleDrain(): void {
     if (this.sliceStart >= 0 && performance.now() - this.sliceStart > SLICE_MS) {
       this.sliceStart = -1;
+      const trace = this.trace;
+      if (trace !== null) trace.event({ type: "loop-yield", time: this.time() });
       setImmediate(this.drainOutside);
       return;
     }

@@ -3,8 +3,10 @@
  * a lane per task, zoom and pan, the details of a segment on hover, and a summary table.
  */
 import { safeString } from "../internal/text.js";
+import type { PageData, PageLane, PageSegment } from "./page-data.js";
 import type { TraceEvent } from "./sink.js";
-import { buildTimeline, checkTrace, formatTime, fromStart } from "./timeline.js";
+import { buildTimeline, checkTrace, formatTime, fromStart, type Timeline } from "./timeline.js";
+import { waiterLane } from "./waiter.js";
 
 /** Options of {@link htmlTimeline}. */
 export interface HtmlTimelineOptions {
@@ -243,6 +245,41 @@ function summaryRows(lanes: ReturnType<typeof buildTimeline>["lanes"]): string {
     .join("\n");
 }
 
+/** The name of the loop's own lane on the page (id 0: no task has it). */
+const WAITER_LANE = "waiter (the loop)";
+
+/**
+ * The waiter's lane in the page's lane format: its task steps as runs ("step of One", in order
+ * within their instant), idle stretches and the host's turns as waits.
+ */
+function waiterData(events: readonly TraceEvent[], timeline: Timeline): PageLane {
+  const names = new Map(timeline.lanes.map((l) => [l.id, l.name]));
+  const segments = waiterLane(events).steps.map(
+    (s): PageSegment => ({
+      kind: s.kind === "task" ? "run" : "wait",
+      start: s.start,
+      end: s.end,
+      label:
+        s.kind === "task"
+          ? `step ${s.order + 1} at ${formatTime(s.start)}: ${names.get(s.task as number) ?? `Task-${s.task}`}`
+          : s.kind === "idle"
+            ? "idle"
+            : "the host's turn (timers, I/O)",
+      wokenBy: null,
+    }),
+  );
+  return {
+    id: 0,
+    name: WAITER_LANE,
+    parent: null,
+    created: timeline.start,
+    done: timeline.end,
+    outcome: "result",
+    error: null,
+    segments,
+  };
+}
+
 /**
  * Renders a recording as one self-contained HTML page (inline SVG, CSS and script; it loads
  * nothing from the network): a lane per task with running and waiting segments labelled with
@@ -258,21 +295,25 @@ export function htmlTimeline(events: readonly TraceEvent[], options: HtmlTimelin
   const origin = events.reduce((min, e) => Math.min(min, e.time), Number.POSITIVE_INFINITY);
   const timeline = buildTimeline(fromStart(events));
   const title = escapeHtml(options.title ?? "awaitress timeline");
-  const data = {
+  const data: PageData = {
     start: timeline.start,
     end: timeline.end,
-    lanes: timeline.lanes.map((l) => ({
-      id: l.id,
-      name: l.name,
-      parent: l.parent,
-      created: l.created,
-      done: l.done,
-      outcome: l.outcome,
-      error: l.error ?? null,
-      segments: l.segments
-        .filter((s) => s.kind !== "ready" || s.end > s.start)
-        .map((s) => ({ kind: s.kind, start: s.start, end: s.end, label: s.label, wokenBy: s.wokenBy })),
-    })),
+    lanes: [waiterData(fromStart(events), timeline)].concat(
+      timeline.lanes.map(
+        (l): PageLane => ({
+          id: l.id,
+          name: l.name,
+          parent: l.parent,
+          created: l.created,
+          done: l.done,
+          outcome: l.outcome,
+          error: l.error ?? null,
+          segments: l.segments
+            .filter((s) => s.kind !== "ready" || s.end > s.start)
+            .map((s) => ({ kind: s.kind, start: s.start, end: s.end, label: s.label, wokenBy: s.wokenBy })),
+        }),
+      ),
+    ),
     wakes: timeline.wakes,
   };
   // "<" escaped so no "</script>" inside the data can end the script element.
