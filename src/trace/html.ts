@@ -99,8 +99,8 @@ function summaryRows(lanes: ReturnType<typeof buildTimeline>["lanes"]): string {
 const WAITER_LANE = "waiter (the loop)";
 
 /**
- * The waiter's lane in the page's lane format: its task steps as runs ("step of One", in order
- * within their instant), idle stretches and the host's turns as waits.
+ * The waiter's lane in the page's lane format: its task steps as runs ("step 2 at 15s: Two", in
+ * order within their instant), idle stretches as waits.
  */
 function waiterData(events: readonly TraceEvent[], timeline: Timeline): PageLane {
   const names = new Map(timeline.lanes.map((l) => [l.id, l.name]));
@@ -112,9 +112,7 @@ function waiterData(events: readonly TraceEvent[], timeline: Timeline): PageLane
       label:
         s.kind === "task"
           ? `step ${s.order + 1} at ${formatTime(s.start)}: ${names.get(s.task as number) ?? `Task-${s.task}`}`
-          : s.kind === "idle"
-            ? "idle"
-            : "the host's turn (timers, I/O)",
+          : "idle",
       wokenBy: null,
     }),
   );

@@ -193,8 +193,8 @@ export function perfettoTrace(events: readonly TraceEvent[]): ChromeTrace {
 }
 
 /**
- * The waiter's lane on the loop's thread: a slice per task step ("step: One"), per idle stretch and
- * per turn of the host. A step that takes no time (the virtual clock) is drawn 1 µs wide, and the
+ * The waiter's lane on the loop's thread: a slice per task step ("step: One") and per idle
+ * stretch, an instant per yield to the host. A step that takes no time (the virtual clock) is drawn 1 µs wide, and the
  * next one starts where it ends: the n-th step of one instant sits n µs after the instant, so the
  * order within the instant shows (`args.orderInInstant` says it too).
  */
@@ -207,16 +207,23 @@ function waiterSlices(
   const names = new Map(timeline.lanes.map((l) => [l.id, l.name]));
   // Slices on one thread must not overlap: each starts where the one before it ended, at the earliest.
   let cursor = Number.NEGATIVE_INFINITY;
-  for (const step of waiterLane(events).steps) {
+  const waiter = waiterLane(events);
+  for (const t of waiter.yields) {
+    out.push({
+      name: "yield to the host",
+      cat: "waiter",
+      ph: "i",
+      s: "t",
+      pid: PID,
+      tid: LOOP_TID,
+      ts: micro(t, origin),
+    });
+  }
+  for (const step of waiter.steps) {
     const ts = Math.max(micro(step.start, origin), cursor);
     const dur = Math.max(1, micro(step.end, origin) - ts);
     cursor = ts + dur;
-    const name =
-      step.kind === "task"
-        ? `step: ${names.get(step.task as number) ?? `Task-${step.task}`}`
-        : step.kind === "idle"
-          ? "idle"
-          : "host's turn";
+    const name = step.kind === "task" ? `step: ${names.get(step.task as number) ?? `Task-${step.task}`}` : "idle";
     const args: Record<string, unknown> = { from: step.start, to: step.end, orderInInstant: step.order };
     if (step.task !== null) args.task = step.task;
     out.push({ name, cat: "waiter", ph: "X", pid: PID, tid: LOOP_TID, ts, dur, args });

@@ -136,20 +136,16 @@ function drawLane(lane: Lane, row: Row, col: (t: number) => number, timeline: Ti
 }
 
 /** The waiter's row: █ where the loop ran a task's step, · where it was idle, ↷ where it let the host poll. */
-function drawWaiter(steps: readonly WaiterStep[], row: Row, col: (t: number) => number): void {
-  for (const s of steps) {
-    if (s.kind === "task") continue;
+function drawWaiter(waiter: WaiterLane, row: Row, col: (t: number) => number): void {
+  for (const s of waiter.steps) {
+    if (s.kind !== "idle") continue;
     const from = col(s.start);
     const to = Math.max(col(s.end), from + 1);
-    if (s.kind === "idle") {
-      row.paint(from, to, "·", "ready");
-      const room = to - from - 1;
-      if (room >= 6) row.write(from + 1, " idle ", "label", to);
-    } else {
-      row.paint(from, to, "↷", "wait");
-    }
+    row.paint(from, to, "·", "ready");
+    if (to - from - 1 >= 6) row.write(from + 1, " idle ", "label", to);
   }
-  for (const s of steps) {
+  for (const t of waiter.yields) row.paint(col(t), col(t) + 1, "↷", "wait");
+  for (const s of waiter.steps) {
     if (s.kind !== "task") continue;
     const from = col(s.start);
     row.paint(from, Math.max(col(s.end), from + 1), "█", "run");
@@ -175,11 +171,6 @@ function waiterLine(waiter: WaiterLane, names: ReadonlyMap<number, string>): str
       i++;
       continue;
     }
-    if (s.kind === "host") {
-      parts.push(`host ${formatTime(s.start)}→${formatTime(s.end)}`);
-      i++;
-      continue;
-    }
     // The task steps that begin at this instant, in the order they ran.
     const at = s.start;
     const order: string[] = [];
@@ -192,7 +183,7 @@ function waiterLine(waiter: WaiterLane, names: ReadonlyMap<number, string>): str
     instants++;
   }
   if (i < steps.length) parts.push(`… (${steps.length - i} more steps)`);
-  const totals = `ran steps ${formatTime(waiter.busy)} · idle ${formatTime(waiter.idle)}${waiter.yields > 0 ? ` · yielded to the host ${waiter.yields}×` : ""}`;
+  const totals = `ran steps ${formatTime(waiter.busy)} · idle ${formatTime(waiter.idle)}${waiter.yields.length > 0 ? ` · yielded to the host ${waiter.yields.length}×` : ""}`;
   return `${totals} · ${parts.join(" · ")}`;
 }
 
@@ -274,7 +265,7 @@ export function terminalTimeline(events: readonly TraceEvent[], options: Termina
   const waiter = waiterLane(fromStart(events));
   if (options.waiter ?? true) {
     const row = new Row(laneWidth);
-    drawWaiter(waiter.steps, row, col);
+    drawWaiter(waiter, row, col);
     lines.push(`${pad(WAITER_NAME)} ${row.render(color)}`);
   }
   for (const lane of timeline.lanes) {

@@ -2,8 +2,10 @@
  * The waiter's lane: the loop itself, as the seed's analogy has it — one waiter moving from table
  * to table. Built from a recording: when the loop ran which task's step, when it was idle (every
  * task waited: on the virtual clock the jump to the next deadline; on the real clock a stretch in
- * which no task ran), and when it yielded to the host's event loop so timers and I/O were polled
- * (the loop's own slice end, recorded as `loop-yield`).
+ * which no task ran), and the instants at which it yielded to the host's event loop so timers and
+ * I/O were polled (the loop's own slice end, recorded as `loop-yield`). How long the host's turn
+ * lasted is not recorded (the loop is not told when the host gives it back), so a yield is an
+ * instant, and the time after it counts as idle until the loop runs a step again.
  *
  * On the virtual clock a step takes no time, so many steps happen "at 15 s"; each step keeps its
  * position within its instant ({@link WaiterStep.order}), so the views can show their order.
@@ -12,8 +14,8 @@ import type { TraceEvent } from "./sink.js";
 
 /** One stretch of the loop's time. */
 export interface WaiterStep {
-  /** `task`: the loop ran `task`'s step; `idle`: no task ran; `host`: the loop let the host poll. */
-  readonly kind: "task" | "idle" | "host";
+  /** `task`: the loop ran `task`'s step; `idle`: no task ran. */
+  readonly kind: "task" | "idle";
   readonly start: number;
   end: number;
   /** The task whose step it was (kind "task"), else null. */
@@ -29,11 +31,8 @@ export interface WaiterLane {
   readonly busy: number;
   /** Seconds no task ran. */
   readonly idle: number;
-  /**
-   * How many times the loop yielded to the host while it still had work (a turn that took no loop
-   * time is counted here but has no step).
-   */
-  readonly yields: number;
+  /** The instants at which the loop yielded to the host while it still had work. */
+  readonly yields: number[];
 }
 
 /**
@@ -49,8 +48,7 @@ export function waiterLane(events: readonly TraceEvent[]): WaiterLane {
   let freeSince: number | null = null;
   let lastStart = Number.NaN;
   let order = 0;
-  let yields = 0;
-  let host: WaiterStep | null = null;
+  const yields: number[] = [];
   const open = (kind: WaiterStep["kind"], start: number, task: number | null): WaiterStep => {
     order = start === lastStart ? order + 1 : 0;
     lastStart = start;
@@ -64,17 +62,6 @@ export function waiterLane(events: readonly TraceEvent[]): WaiterLane {
     freeSince = null;
   };
   for (const e of events) {
-    // A host turn ends with the next thing the loop does.
-    if (host !== null && e.type !== "loop-yield") {
-      host.end = Math.max(host.start, e.time);
-      // A turn that took no loop time (always, on the virtual clock) is counted, not drawn.
-      if (host.end === host.start && steps[steps.length - 1] === host) {
-        steps.pop();
-        order--;
-      }
-      host = null;
-      freeSince = e.time;
-    }
     switch (e.type) {
       case "task-started":
       case "task-resumed": {
@@ -101,16 +88,15 @@ export function waiterLane(events: readonly TraceEvent[]): WaiterLane {
         break;
       }
       case "loop-yield": {
-        yields++;
+        // The step that was running (if any) is over; the loop is free until its next step.
+        yields.push(e.time);
         if (running !== null) {
           running.end = Math.max(running.start, e.time);
           running = null;
+          freeSince = e.time;
         } else {
-          endFree(e.time);
+          freeSince ??= e.time;
         }
-        // The host's turn lasts until the loop is seen again (its next step or event).
-        if (host === null) host = open("host", e.time, null);
-        freeSince = null;
         break;
       }
       default:
