@@ -44,8 +44,9 @@ async function build() {
 
 /**
  * The programs that run outside this process's modules (the HTML page's script, the watchdog's
- * worker): type-checked (the page against the DOM, by its own tsconfig) and bundled with esbuild
- * beside the built modules, where src/internal/bundle.ts finds them. The list is bundle.ts's own.
+ * worker): type-checked (the page against the DOM, by its own tsconfig), bundled with esbuild, and
+ * written as strings into the built bundled-sources.js, where src/internal/bundle.ts reads them.
+ * The list is bundle.ts's own.
  */
 async function bundle() {
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "src/trace/page/tsconfig.json"], {
@@ -53,11 +54,16 @@ async function bundle() {
   });
   const { BUNDLES, bundleOptions } = await import("../dist/esm/internal/bundle.js");
   const { buildSync } = await import("esbuild");
+  const texts = {};
   for (const [name, spec] of Object.entries(BUNDLES)) {
     const [output] = buildSync(bundleOptions(name, "src")).outputFiles;
     if (output === undefined) throw new Error(`scripts/build.mjs: esbuild wrote nothing for ${spec.entry}`);
-    writeFileSync(`dist/esm/${spec.out}`, output.text);
+    texts[name] = output.text;
   }
+  writeFileSync(
+    "dist/esm/internal/bundled-sources.js",
+    `// Written by scripts/build.mjs: the bundles of src/internal/bundle.ts.\nexport const BUNDLED = ${JSON.stringify(texts)};\n`,
+  );
 }
 
 /** Fails the build if package.json's exports and ENTRIES disagree. */
