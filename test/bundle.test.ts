@@ -12,7 +12,7 @@ describe("bundled scripts", () => {
   it("each bundle is its typed module, bundled into one self-contained script", () => {
     for (const name of Object.keys(BUNDLES) as (keyof typeof BUNDLES)[]) {
       const text = bundledSource(name);
-      expect(text.startsWith("\"use strict\";\n(() => {")).toBe(true);
+      expect(text.startsWith('"use strict";\n(() => {')).toBe(true);
       // Self-contained: no import of another module of the library is left in it.
       expect(text).not.toMatch(/\bimport\s*\(\s*["']\.\.?\//);
       expect(text).not.toMatch(/\brequire\(/);
