@@ -27,6 +27,7 @@ import { delimiter, dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Plugin } from "esbuild";
 import { node24 } from "../scripts/node24.mjs";
+import { bundledSourcesPlugin } from "../src/internal/bundle.js";
 import {
   type Case,
   cases,
@@ -147,26 +148,6 @@ const stripTracing: Plugin = {
   },
 };
 
-/**
- * Fills in src/internal/bundled-sources.ts as scripts/build.mjs does for dist: a bundle of src/ has
- * no sources beside it to bundle the watchdog's worker and the page's script from.
- */
-const bundledSources: Plugin = {
-  name: "bundled-sources",
-  setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]internal[\\/]bundled-sources\.ts$/ }, async (args) => {
-      const { BUNDLES, bundleOptions } = await import("../src/internal/bundle.js");
-      const srcRoot = resolve(dirname(args.path), "..");
-      const texts: Record<string, string> = {};
-      for (const name of Object.keys(BUNDLES) as (keyof typeof BUNDLES)[]) {
-        const result = await build({ ...(bundleOptions(name, srcRoot) as object), write: false });
-        texts[name] = result.outputFiles?.[0]?.text ?? "";
-      }
-      return { contents: `export const BUNDLED = ${JSON.stringify(texts)};`, loader: "ts" };
-    });
-  },
-};
-
 const libraries: Exclude<Library, "python">[] = [
   "raw",
   "awaitress",
@@ -197,7 +178,8 @@ export async function buildBundles(outDir: string = join(cacheDir, "latest")): P
       ...common,
       entryPoints: [join(benchDir, "impl", `${source}.ts`)],
       outfile: join(outDir, `${library}.mjs`),
-      plugins: library === "awaitress-notrace" ? [bundledSources, stripTracing] : [bundledSources],
+      // bundledSourcesPlugin first: the first plugin that loads a file wins.
+      plugins: library === "awaitress-notrace" ? [bundledSourcesPlugin, stripTracing] : [bundledSourcesPlugin],
     });
   }
   return outDir;

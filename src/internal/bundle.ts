@@ -57,3 +57,37 @@ export function bundledSource(name: BundleName): string {
   cache.set(name, text);
   return text;
 }
+
+/** The part of esbuild's plugin API {@link bundledSourcesPlugin} uses (src/ does not depend on esbuild). */
+interface PluginBuild {
+  onLoad(
+    options: { filter: RegExp },
+    callback: (args: { path: string }) => Promise<{ contents: string; loader: "ts" }>,
+  ): void;
+  readonly esbuild: {
+    build(options: Record<string, unknown>): Promise<{ outputFiles?: { text: string }[] | undefined }>;
+  };
+}
+
+/**
+ * @internal An esbuild plugin for bundling src/ itself (the bench's bundles, tests that run plain
+ * `node` on a bundle of src/): fills in bundled-sources.ts as scripts/build.mjs does for dist, since
+ * a bundle of src/ has no sources beside it to bundle the page's script and the worker from.
+ *
+ * @example
+ * await build({ entryPoints: ["src/index.ts"], bundle: true, plugins: [bundledSourcesPlugin] });
+ */
+export const bundledSourcesPlugin = {
+  name: "awaitress-bundled-sources",
+  setup(b: PluginBuild): void {
+    b.onLoad({ filter: /[\\/]src[\\/]internal[\\/]bundled-sources\.ts$/ }, async (args) => {
+      const srcRoot = args.path.replace(/[\\/]internal[\\/]bundled-sources\.ts$/, "");
+      const texts: Record<string, string> = {};
+      for (const name of Object.keys(BUNDLES) as BundleName[]) {
+        const result = await b.esbuild.build(bundleOptions(name, srcRoot));
+        texts[name] = result.outputFiles?.[0]?.text ?? "";
+      }
+      return { contents: `export const BUNDLED = ${JSON.stringify(texts)};`, loader: "ts" };
+    });
+  },
+};
