@@ -27,6 +27,7 @@ import { delimiter, dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Plugin } from "esbuild";
 import { node24 } from "../scripts/node24.mjs";
+import { bundledSourcesPlugin } from "../src/internal/bundle.js";
 import {
   type Case,
   cases,
@@ -177,7 +178,8 @@ export async function buildBundles(outDir: string = join(cacheDir, "latest")): P
       ...common,
       entryPoints: [join(benchDir, "impl", `${source}.ts`)],
       outfile: join(outDir, `${library}.mjs`),
-      plugins: library === "awaitress-notrace" ? [stripTracing] : [],
+      // bundledSourcesPlugin first: the first plugin that loads a file wins.
+      plugins: library === "awaitress-notrace" ? [bundledSourcesPlugin, stripTracing] : [bundledSourcesPlugin],
     });
   }
   return outDir;

@@ -1,4 +1,4 @@
-// Builds the package with only the TypeScript compiler.
+// Builds the package with the TypeScript compiler, and esbuild for the two bundled scripts.
 //
 // dist/esm is the one runtime: ESM, with .d.ts, and source maps that carry their sources. dist/cjs
 // holds, per entry point, a small CommonJS file that require()s the ESM build (Node's require(esm),
@@ -21,13 +21,14 @@ const ENTRIES = {
   "./redis": "redis/index",
 };
 
-function build() {
+async function build() {
   checkExports();
   rmSync("dist", { recursive: true, force: true });
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
     stdio: "inherit",
   });
   writeFileSync("dist/esm/package.json", `${JSON.stringify({ type: "module" })}\n`);
+  await bundle();
 
   mkdirSync("dist/cjs", { recursive: true });
   cpSync("dist/esm", "dist/cjs", { recursive: true, filter: (path) => !/(\.js|\.js\.map|package\.json)$/.test(path) });
@@ -40,6 +41,30 @@ function build() {
       `"use strict";\n// The ESM build itself (Node's require(esm)): one runtime however awaitress is loaded.\nmodule.exports = require("${up}esm/${module}.js");\n`,
     );
   }
+}
+
+/**
+ * The programs that run outside this process's modules (the HTML page's script, the watchdog's
+ * worker): type-checked (the page against the DOM, by its own tsconfig), bundled with esbuild, and
+ * written as strings into the built bundled-sources.js, where src/internal/bundle.ts reads them.
+ * The list is bundle.ts's own.
+ */
+async function bundle() {
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "src/trace/page/tsconfig.json"], {
+    stdio: "inherit",
+  });
+  const { BUNDLES, bundleOptions } = await import("../dist/esm/internal/bundle.js");
+  const { buildSync } = await import("esbuild");
+  const texts = {};
+  for (const [name, spec] of Object.entries(BUNDLES)) {
+    const [output] = buildSync(bundleOptions(name, "src")).outputFiles;
+    if (output === undefined) throw new Error(`scripts/build.mjs: esbuild wrote nothing for ${spec.entry}`);
+    texts[name] = output.text;
+  }
+  writeFileSync(
+    "dist/esm/internal/bundled-sources.js",
+    `// Written by scripts/build.mjs: the bundles of src/internal/bundle.ts.\nexport const BUNDLED = ${JSON.stringify(texts)};\n`,
+  );
 }
 
 /** Fails the build if package.json's exports and ENTRIES disagree. */
@@ -63,4 +88,4 @@ function checkExports() {
   }
 }
 
-build();
+await build();

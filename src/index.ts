@@ -5,10 +5,23 @@
  * This file states the public surface: re-exports, and the one line that wires debug mode into
  * `run` (the core never imports the layers above it).
  */
+import { isDefaultLoop, setLoopHook } from "./core/loop.js";
 import { setInstrumenter } from "./core/run.js";
 import { instrument } from "./debug/instrument.js";
+import { registerPs, trackLoop } from "./debug/ps.js";
+import { processTraceFromEnv, writeOnExit } from "./trace/process-trace.js";
 
 setInstrumenter(instrument);
+
+// Every loop is listed for `awaitress ps`; with AWAITRESS_TRACE set (`awaitress trace`), every loop
+// is also recorded for the whole process and the views are written when it exits.
+const processTrace = processTraceFromEnv();
+if (processTrace !== null) writeOnExit(processTrace);
+setLoopHook((loop, sink) => {
+  trackLoop(loop);
+  return processTrace === null ? sink : processTrace.sinkFor(loop, sink);
+});
+registerPs(isDefaultLoop);
 
 export type { Clock, TimerHandle } from "./clock/clock.js";
 export { RealClock } from "./clock/real.js";

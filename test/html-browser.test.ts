@@ -42,11 +42,15 @@ describe.skipIf(skip)("the HTML timeline in a real headless Chromium", () => {
       await page.goto(pathToFileURL(file).href);
       await page.waitForSelector("svg#timeline");
 
-      // One lane per task, in creation order, each with its name.
+      // The waiter's lane (the loop itself), then one lane per task, in creation order.
       const lanes = await page.$$eval("svg .lane", (gs) => gs.map((g) => g.getAttribute("data-task")));
-      expect(lanes).toEqual(["main", "One", "Two"]);
+      expect(lanes).toEqual(["waiter (the loop)", "main", "One", "Two"]);
       const labels = await page.$$eval("svg .lane-label", (ts) => ts.map((t) => t.textContent));
-      expect(labels).toEqual(["main", "One", "Two"]);
+      expect(labels).toEqual(["waiter (the loop)", "main", "One", "Two"]);
+      const idle = await page.$$eval(`svg .lane[data-id="0"] rect.seg.wait`, (rs) =>
+        rs.map((r) => r.getAttribute("data-label")),
+      );
+      expect(idle).toEqual(["idle", "idle", "idle"]);
 
       // The waits, labelled with what each task waited on, in order.
       const waits = (task: string) =>

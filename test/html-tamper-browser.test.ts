@@ -80,7 +80,8 @@ describe.skipIf(skip)("the HTML timeline of a tampered trace, in a real headless
       expect(rows[1]?.[5]).toContain(`queue.get ${IMG}${SCRIPT_END}`);
       expect(rows[1]?.[7]).toBe(`error: Error: ${IMG} ${SCRIPT_END}`);
       const laneLabels = await page.$$eval("svg .lane-label", (ts) => ts.map((t) => t.textContent));
-      expect(laneLabels[0]).toBe(`main ${IMG}`.slice(0, 19) + "…");
+      // Lane 0 is the waiter's (the loop's); the tasks follow.
+      expect(laneLabels[1]).toBe(`main ${IMG}`.slice(0, 19) + "…");
       const segLabels = await page.$$eval("svg rect.seg.wait", (rs) => rs.map((r) => r.getAttribute("data-label")));
       expect(segLabels).toContain(`queue.get ${IMG}${SCRIPT_END}`);
       // The tooltip (set as text) shows it literally too.

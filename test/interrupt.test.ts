@@ -14,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTask, InvalidStateError, run, sleep } from "../src/index.js";
+import { bundledSourcesPlugin } from "../src/internal/bundle.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "awaitress-interrupt-"));
@@ -26,6 +27,8 @@ beforeAll(async () => {
     format: "esm",
     platform: "node",
     outfile: BUNDLE,
+    // The page's script and the watchdog's worker, bundled into the bundle (src/internal/bundle.ts).
+    plugins: [bundledSourcesPlugin],
   });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

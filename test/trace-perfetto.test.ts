@@ -124,7 +124,7 @@ describe("Perfetto / Chrome trace-event export", () => {
   it("has one named track per task with its waits, in microseconds", async () => {
     const trace = perfettoTrace(await recordSeed());
     const names = trace.traceEvents.filter((e) => e.name === "thread_name").map((e) => e.args?.name);
-    expect(names).toEqual(["loop (timers, clock)", "main (id 1)", "One (id 2)", "Two (id 3)"]);
+    expect(names).toEqual(["waiter: the loop (steps, idle, timers, clock)", "main (id 1)", "One (id 2)", "Two (id 3)"]);
     const waits = (tid: number) =>
       trace.traceEvents
         .filter((e) => e.ph === "X" && e.tid === tid && e.cat === "wait")

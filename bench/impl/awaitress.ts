@@ -65,6 +65,9 @@ const w1: Workload = ({ n }) => spawnAndJoin(n, w1Child);
 const w1Plain: Workload = ({ n }) => spawnAndJoin(n, w1PlainChild);
 const w1Trace: Workload = ({ n }) => spawnAndJoin(n, w1Child, { trace: new Recorder() });
 const w1TraceNoSteps: Workload = ({ n }) => spawnAndJoin(n, w1Child, { trace: new Recorder({ steps: false }) });
+/** What `awaitress trace` (AWAITRESS_TRACE) gives each loop: a ring of 200,000 events, steps not watched. */
+const processRecorder = () => new Recorder({ limit: 200_000, steps: false });
+const w1TraceProcess: Workload = ({ n }) => spawnAndJoin(n, w1Child, { trace: processRecorder() });
 const w1Debug: Workload = ({ n }) => spawnAndJoin(n, w1Child, { debug: true });
 
 /** W2: one producer (the main task), `width` consumer tasks, Queue(depth); -1 stops a consumer. */
@@ -91,6 +94,7 @@ function producerConsumers({ n, width, depth }: { n: number; width: number; dept
 const w2: Workload = (p) => producerConsumers(p);
 const w2Trace: Workload = (p) => producerConsumers(p, { trace: new Recorder() });
 const w2TraceNoSteps: Workload = (p) => producerConsumers(p, { trace: new Recorder({ steps: false }) });
+const w2TraceProcess: Workload = (p) => producerConsumers(p, { trace: processRecorder() });
 const w2Debug: Workload = (p) => producerConsumers(p, { debug: true });
 
 /** W3 (asyncio's idiom): a task per job, each holding Semaphore(width) while it runs; gather joins them. */
@@ -440,10 +444,12 @@ export const workloads: Record<string, Workload> = {
   w1Plain,
   w1Trace,
   w1TraceNoSteps,
+  w1TraceProcess,
   w1Debug,
   w2,
   w2Trace,
   w2TraceNoSteps,
+  w2TraceProcess,
   w2Debug,
   w3,
   w3Workers,

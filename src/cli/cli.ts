@@ -8,7 +8,9 @@
 import { writeFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { htmlTimeline, perfettoJson, Recorder, type RunOptions, run, terminalTimeline } from "../index.js";
+import { formatPs, formatPsTree, PsError, readTasks } from "./ps.js";
 import { main as seed } from "./seed.js";
+import { runTraced, TRACE_LIMIT_DEFAULT, TraceUsageError } from "./trace-command.js";
 
 /** Where the command writes its own messages (help, errors). Programs it runs print as usual. */
 export interface CliOutput {
@@ -30,6 +32,8 @@ interface Command {
   /** The whole `--help` text. */
   readonly help: string;
   readonly flags: Flags;
+  /** The command takes positional arguments (a PID, a command after `--`). */
+  readonly positionals?: boolean;
   run(values: Values, positionals: string[], out: CliOutput): Promise<number>;
 }
 
@@ -88,7 +92,133 @@ const demo: Command = {
   },
 };
 
-const commands: Record<string, Command> = { demo };
+const TRACE_FLAGS = {
+  ...HELP_FLAG,
+  timeline: { type: "boolean" },
+  html: { type: "string" },
+  perfetto: { type: "string" },
+  jsonl: { type: "string" },
+  limit: { type: "string" },
+  steps: { type: "boolean" },
+} as const satisfies Flags;
+
+const TRACE_HELP = `Usage: awaitress trace [--timeline] [--html <file>] [--perfetto <file>] [--jsonl <file>] -- COMMAND...
+
+Runs COMMAND with awaitress recording every run() and the default loop of the program, and
+writes the chosen views when the program exits: normally, on an uncaught error, on
+process.exit(), or on Ctrl-C / SIGTERM. No change to the program: it only has to use awaitress.
+
+COMMAND is a script (app.js, app.mjs, app.cjs, app.ts: run with this Node; TypeScript through
+tsx when the project has it, else Node's type stripping) or any command (npm test, node app.js).
+The same without this command: AWAITRESS_TRACE=trace.html node app.js (see docs/tracing.md).
+
+Options:
+  --timeline         draw the terminal timeline on stderr (the default when no file is chosen)
+  --html <file>      write the timeline as a self-contained HTML page
+  --perfetto <file>  write Chrome trace-event JSON for ui.perfetto.dev or chrome://tracing
+  --jsonl <file>     write the events as JSON lines (readJsonl loads them back)
+  --limit <n>        keep the last n events of each loop (default ${TRACE_LIMIT_DEFAULT}); a note says what was dropped
+  --steps            watch each synchronous step (waits on foreign promises exact; slower)
+  -h, --help         show this help
+`;
+
+const trace: Command = {
+  summary: "run a program and draw what its event loops did (terminal, HTML, Perfetto, JSONL)",
+  help: TRACE_HELP,
+  flags: TRACE_FLAGS,
+  positionals: true,
+  async run(values, positionals, out) {
+    if (positionals.length === 0)
+      throw new UsageError("awaitress trace: no command to run: awaitress trace -- node app.js");
+    let limit: number | undefined;
+    if (typeof values.limit === "string") {
+      limit = Number(values.limit);
+      if (!(Number.isInteger(limit) && limit > 0)) {
+        throw new UsageError(`awaitress trace: --limit expects a positive integer, got '${values.limit}'`);
+      }
+    }
+    try {
+      return await runTraced(
+        {
+          timeline: values.timeline === true,
+          html: typeof values.html === "string" ? values.html : undefined,
+          perfetto: typeof values.perfetto === "string" ? values.perfetto : undefined,
+          jsonl: typeof values.jsonl === "string" ? values.jsonl : undefined,
+          limit,
+          steps: values.steps === true,
+          command: positionals,
+        },
+        (text) => out.stderr(text),
+      );
+    } catch (error) {
+      if (error instanceof TraceUsageError) throw new UsageError(error.message);
+      throw error;
+    }
+  },
+};
+
+const PS_FLAGS = {
+  ...HELP_FLAG,
+  port: { type: "string" },
+  json: { type: "boolean" },
+} as const satisfies Flags;
+
+function psHelp(name: "ps" | "pstree"): string {
+  const shows = name === "ps" ? "one row per task" : "the tasks as a tree, each under the task that created it";
+  return `Usage: awaitress ${name} [--port <n>] [--json] PID
+
+Shows the live tasks of the Node process PID that uses awaitress: ${shows}, with
+each task's state, what it waits on and for how long, where it was created (debug mode) and
+its parent. The program needs no change: awaitress answers through Node's inspector, which
+this command opens with SIGUSR1 (as kill -USR1 PID would) and closes again.
+
+Needs: the same user as the process (or root), and the inspector's port (9229) free.
+
+Options:
+  --port <n>   the inspector's port, for a process started with --inspect-port=<n> (default 9229)
+  --json       print the snapshot as JSON
+  -h, --help   show this help
+`;
+}
+
+function psCommand(name: "ps" | "pstree"): Command {
+  return {
+    summary:
+      name === "ps"
+        ? "list the live tasks of a running process: state, what each waits on, since when"
+        : "the live tasks of a running process as a tree (who created whom)",
+    help: psHelp(name),
+    flags: PS_FLAGS,
+    positionals: true,
+    async run(values, positionals, out) {
+      const [pidText, extra] = positionals;
+      if (pidText === undefined) throw new UsageError(`awaitress ${name}: which process? awaitress ${name} PID`);
+      if (extra !== undefined) throw new UsageError(`awaitress ${name}: unexpected argument '${extra}'`);
+      const pid = Number(pidText);
+      if (!(Number.isInteger(pid) && pid > 0)) {
+        throw new UsageError(`awaitress ${name}: expected a process id, got '${pidText}'`);
+      }
+      const port = typeof values.port === "string" ? Number(values.port) : 9229;
+      if (!(Number.isInteger(port) && port > 0 && port < 65536)) {
+        throw new UsageError(`awaitress ${name}: --port expects a port number, got '${String(values.port)}'`);
+      }
+      try {
+        const snapshot = await readTasks(pid, { port });
+        if (values.json === true) out.stdout(`${JSON.stringify(snapshot, null, 2)}\n`);
+        else out.stdout(`${name === "ps" ? formatPs(snapshot) : formatPsTree(snapshot)}\n`);
+        return 0;
+      } catch (error) {
+        if (error instanceof PsError) {
+          out.stderr(`awaitress ${name}: ${error.message}\n`);
+          return 1;
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+const commands: Record<string, Command> = { demo, trace, ps: psCommand("ps"), pstree: psCommand("pstree") };
 
 function mainHelp(): string {
   const names = Object.keys(commands);
@@ -161,7 +291,8 @@ export async function cli(args: readonly string[], out: CliOutput = processOutpu
       out.stdout(command.help);
       return 0;
     }
-    if (positionals.length > 0) throw new UsageError(`${where}: unexpected argument '${positionals[0]}'`);
+    if (positionals.length > 0 && command.positionals !== true)
+      throw new UsageError(`${where}: unexpected argument '${positionals[0]}'`);
     return await command.run(values, positionals, out);
   } catch (error) {
     if (error instanceof UsageError) {

@@ -458,9 +458,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   _suspend(task: Awaiter): void {
     task._futWaiter = this as Future<unknown>;
     const loop = this._loop;
-    // Deadlock reports say how long each task has waited; on the virtual clock that is a field read.
-    const clock = loop.clock;
-    if (clock.kind === "virtual") task._waitingSince = clock.now();
+    // Deadlock reports and `awaitress ps` say how long each task has waited.
+    task._waitingSince = loop.clock.now();
     const trace = loop.trace;
     if (trace !== null) {
       if (loop._foreignWaits.size !== 0) loop._foreignWaitEnds(task);

@@ -190,6 +190,22 @@ let activeLoop: Loop | undefined;
 let defaultLoop: Loop | undefined;
 
 /**
+ * Called for every loop as it is made (every `run`, the default loop), with the sink the loop was
+ * given (or null); returns the sink the loop uses. The layers above the core set it (src/index.ts):
+ * `awaitress ps` keeps a list of live loops through it, and `AWAITRESS_TRACE` adds its process-wide
+ * recorder, without the core importing them.
+ * @internal
+ */
+export type LoopHook = (loop: Loop, sink: TraceSink | null) => TraceSink | null;
+
+let loopHook: LoopHook | null = null;
+
+/** @internal Sets the {@link LoopHook} (src/index.ts does, once). */
+export function setLoopHook(hook: LoopHook | null): void {
+  loopHook = hook;
+}
+
+/**
  * An event loop: the waiter. It runs ready callbacks in FIFO order, one batch per microtask
  * (a "pass"), and keeps the timers on its clock.
  */
@@ -248,8 +264,10 @@ export class Loop {
     this.onError = options.onError ?? defaultErrorHandler;
     this.debug = options.debug ?? false;
     this.trace = null;
-    if (options.trace != null) {
-      const guarded = new GuardedSink(options.trace, this);
+    let sink = options.trace ?? null;
+    if (loopHook !== null) sink = loopHook(this, sink);
+    if (sink !== null) {
+      const guarded = new GuardedSink(sink, this);
       // A sink that threw on reading `steps` is already off.
       if (!guarded.off) this.trace = guarded;
     }
@@ -298,6 +316,8 @@ export class Loop {
   private scheduleDrain(): void {
     if (this.sliceStart >= 0 && performance.now() - this.sliceStart > SLICE_MS) {
       this.sliceStart = -1;
+      const trace = this.trace;
+      if (trace !== null) trace.event({ type: "loop-yield", time: this.time() });
       setImmediate(this.drainOutside);
       return;
     }

@@ -71,7 +71,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
   _nextLive: Task | null = null;
   /** @internal a primitive's operation (see operationTask): resumes its awaiter inline */
   _operation = false;
-  /** @internal virtual-clock time of the last suspension, for deadlock reports */
+  /** @internal clock time of the last suspension, for deadlock reports and `awaitress ps` */
   _waitingSince = 0;
   /** @internal the innermost cancel scope open in this task (a timeout's block, a group's body) */
   _scope: CancelScope | null = null;

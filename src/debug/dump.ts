@@ -14,9 +14,9 @@ function describeWait(task: Task, loop: Loop, monitor: StepMonitor | null): stri
   const info = monitor?.waitOf(task);
   const waiter = task._futWaiter;
   if (waiter !== null) {
-    // Outside debug mode the virtual clock still records when each task last suspended.
-    const from = info?.since ?? (loop.clock.kind === "virtual" ? task._waitingSince : undefined);
-    const since = from !== undefined ? ` for ${formatTime(now - from)}` : "";
+    // Outside debug mode the loop still records when each task last suspended.
+    const from = info?.since ?? task._waitingSince;
+    const since = ` for ${formatTime(now - from)}`;
     return `waiting on ${escapeControl(waiter._waitLabel())}${since}`;
   }
   if (!task._started) return "not started yet";

@@ -10,7 +10,9 @@
  * thread, which normally carries a worker's output, is the one that is stuck.
  */
 import { Worker } from "node:worker_threads";
+import { bundledSource } from "../internal/bundle.js";
 import { LIBRARY_ROOT } from "./creation-site.js";
+import type { WatchdogWorkerData } from "./watchdog-worker.js";
 
 /** What the watchdog found: the loop was blocked by `task` (null: code outside any task). */
 export interface BlockedReport {
@@ -43,54 +45,6 @@ const SEQ = 0;
 const TASK = 1;
 const DEPTH = 2;
 
-// Runs in the worker (eval'd): polls the shared state and reports a stuck step. The worker
-// inherits the process's flags, so under \`node --input-type=module\` the source is an ES module and
-// \`require\` does not exist: it loads its modules with \`import()\`, which works in both kinds.
-const WORKER_SOURCE = `
-Promise.all([import("node:worker_threads"), import("node:fs")]).then(([{ workerData, parentPort }, { writeSync }]) => {
-const state = new Int32Array(workerData.buffer);
-const names = new Map();
-const thresholdMs = workerData.thresholdMs;
-let lastSeq = -1;
-let since = performance.now();
-let reported = -1;
-// Where a task was created: the first frame of its creation stack outside awaitress and Node
-// (the same rule as creation-site.ts), worked out only when a report needs it.
-function site(stack) {
-  if (typeof stack !== "string") return null;
-  const frames = stack.split("\\n").map((l) => l.trim()).filter((l) => l.startsWith("at "));
-  const own = frames.find((f) => !(f.includes("node:") || f.includes("node_modules") || (workerData.root && f.includes(workerData.root)))) || frames[0];
-  if (own === undefined) return null;
-  const open = own.lastIndexOf("(");
-  const location = open >= 0 && own.endsWith(")") ? own.slice(open + 1, -1) : own.slice(3);
-  return location.replace("file://", "").split(workerData.cwd).join("");
-}
-parentPort.on("message", (m) => {
-  if (m.type === "tasks") for (let i = 0; i < m.ids.length; i++) names.set(m.ids[i], { name: m.names[i], stack: m.stacks[i] });
-  else if (m.type === "forget") for (const id of m.ids) names.delete(id);
-});
-setInterval(() => {
-  const seq = Atomics.load(state, ${SEQ});
-  const now = performance.now();
-  if (seq !== lastSeq) { lastSeq = seq; since = now; return; }
-  if (Atomics.load(state, ${DEPTH}) <= 0 || reported === seq || now - since < thresholdMs) return;
-  reported = seq;
-  const id = Atomics.load(state, ${TASK});
-  const entry = id > 0 ? names.get(id) : undefined;
-  const info = entry ? { name: entry.name, site: site(entry.stack) } : undefined;
-  const blockedFor = (now - since) / 1000;
-  const who = id > 0
-    ? "task " + JSON.stringify(info ? info.name : "Task-" + id) + " (id " + id + (info && info.site ? ", created at " + info.site : "") + ")"
-    : "code outside any task";
-  const text = "awaitress: the event loop is blocked: " + who + " has been running for " + blockedFor.toFixed(3) +
-    " s without yielding (blockedThreshold " + (thresholdMs / 1000) + " s)\\n";
-  try { writeSync(workerData.fd, text); } catch {}
-  parentPort.postMessage({ task: id > 0 ? id : null, name: info ? info.name : null, site: info && info.site ? info.site : null, blockedFor, at: Date.now(), text });
-}, workerData.intervalMs);
-parentPort.postMessage("ready");
-});
-`;
-
 /**
  * A worker thread that reports, live, a task holding the event loop for longer than
  * `blockedThreshold`. Started by `run` in debug mode; asyncio has nothing like it (it names a
@@ -113,17 +67,21 @@ export class Watchdog {
 
   constructor(options: WatchdogOptions) {
     const thresholdMs = options.blockedThreshold * 1000;
-    this.state = new Int32Array(new SharedArrayBuffer(16));
-    this.worker = new Worker(WORKER_SOURCE, {
+    const buffer = new SharedArrayBuffer(16);
+    this.state = new Int32Array(buffer);
+    const workerData: WatchdogWorkerData = {
+      buffer,
+      thresholdMs,
+      intervalMs: Math.max(1, Math.min(50, Math.floor(thresholdMs / 10))),
+      fd: options.fd ?? 2,
+      root: LIBRARY_ROOT ?? null,
+      cwd: `${process.cwd()}/`,
+      slots: { seq: SEQ, task: TASK, depth: DEPTH },
+    };
+    // The worker's program: src/debug/watchdog-worker.ts, bundled (internal/bundle.ts).
+    this.worker = new Worker(bundledSource("watchdog-worker"), {
       eval: true,
-      workerData: {
-        buffer: this.state.buffer,
-        thresholdMs,
-        intervalMs: Math.max(1, Math.min(50, Math.floor(thresholdMs / 10))),
-        fd: options.fd ?? 2,
-        root: LIBRARY_ROOT ?? null,
-        cwd: `${process.cwd()}/`,
-      },
+      workerData,
       stdout: false,
       stderr: false,
     });

@@ -36,6 +36,8 @@ export type TraceEvent =
   | { readonly type: "timer-fired"; readonly time: number; readonly label: string }
   | { readonly type: "clock-jump"; readonly time: number; readonly from: number }
   | { readonly type: "loop-idle"; readonly time: number }
+  /** The loop had run for its slice (4 ms) and let the host's event loop poll timers and I/O. */
+  | { readonly type: "loop-yield"; readonly time: number }
   /** Debug mode: one synchronous step of `task` (null: outside any task) held the loop `duration` s. */
   | { readonly type: "slow-step"; readonly time: number; readonly task: number | null; readonly duration: number };
 

@@ -4,7 +4,8 @@
  * it woke, a track for the loop's timers and clock jumps, and a counter per queue.
  */
 import type { TraceEvent } from "./sink.js";
-import { buildTimeline, checkTrace, type Lane } from "./timeline.js";
+import { buildTimeline, checkTrace, type Lane, type Timeline } from "./timeline.js";
+import { waiterLane } from "./waiter.js";
 
 /** One entry of `traceEvents` (the fields this exporter uses). */
 export interface ChromeTraceEvent {
@@ -77,9 +78,16 @@ export function perfettoTrace(events: readonly TraceEvent[]): ChromeTrace {
   const origin = timeline.start;
   const out: ChromeTraceEvent[] = [
     { name: "process_name", ph: "M", pid: PID, tid: LOOP_TID, args: { name: "awaitress event loop" } },
-    { name: "thread_name", ph: "M", pid: PID, tid: LOOP_TID, args: { name: "loop (timers, clock)" } },
+    {
+      name: "thread_name",
+      ph: "M",
+      pid: PID,
+      tid: LOOP_TID,
+      args: { name: "waiter: the loop (steps, idle, timers, clock)" },
+    },
     { name: "thread_sort_index", ph: "M", pid: PID, tid: LOOP_TID, args: { sort_index: 0 } },
   ];
+  waiterSlices(events, timeline, origin, out);
   const slicesByTask = new Map<number, Slice[]>();
   for (const lane of timeline.lanes) {
     out.push({ name: "thread_name", ph: "M", pid: PID, tid: lane.id, args: { name: `${lane.name} (id ${lane.id})` } });
@@ -182,6 +190,44 @@ export function perfettoTrace(events: readonly TraceEvent[]): ChromeTrace {
     displayTimeUnit: "ms",
     otherData: { producer: "awaitress", clock: "loop clock, microseconds from the first event" },
   };
+}
+
+/**
+ * The waiter's lane on the loop's thread: a slice per task step ("step: One") and per idle
+ * stretch, an instant per yield to the host. A step that takes no time (the virtual clock) is drawn 1 µs wide, and the
+ * next one starts where it ends: the n-th step of one instant sits n µs after the instant, so the
+ * order within the instant shows (`args.orderInInstant` says it too).
+ */
+function waiterSlices(
+  events: readonly TraceEvent[],
+  timeline: Timeline,
+  origin: number,
+  out: ChromeTraceEvent[],
+): void {
+  const names = new Map(timeline.lanes.map((l) => [l.id, l.name]));
+  // Slices on one thread must not overlap: each starts where the one before it ended, at the earliest.
+  let cursor = Number.NEGATIVE_INFINITY;
+  const waiter = waiterLane(events);
+  for (const t of waiter.yields) {
+    out.push({
+      name: "yield to the host",
+      cat: "waiter",
+      ph: "i",
+      s: "t",
+      pid: PID,
+      tid: LOOP_TID,
+      ts: micro(t, origin),
+    });
+  }
+  for (const step of waiter.steps) {
+    const ts = Math.max(micro(step.start, origin), cursor);
+    const dur = Math.max(1, micro(step.end, origin) - ts);
+    cursor = ts + dur;
+    const name = step.kind === "task" ? `step: ${names.get(step.task as number) ?? `Task-${step.task}`}` : "idle";
+    const args: Record<string, unknown> = { from: step.start, to: step.end, orderInInstant: step.order };
+    if (step.task !== null) args.task = step.task;
+    out.push({ name, cat: "waiter", ph: "X", pid: PID, tid: LOOP_TID, ts, dur, args });
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { describe } from "../errors.js";
 import { escapeControl } from "../internal/text.js";
 import type { TraceEvent } from "./sink.js";
 import { buildTimeline, checkTrace, formatTime, fromStart, type Lane, type Timeline } from "./timeline.js";
+import { type WaiterLane, type WaiterStep, waiterLane } from "./waiter.js";
 
 /** Options of {@link terminalTimeline}. */
 export interface TerminalTimelineOptions {
@@ -24,7 +25,17 @@ export interface TerminalTimelineOptions {
    * @default true
    */
   summary?: boolean;
+  /**
+   * Draw the waiter's lane first (the loop itself: █ where it ran a task's step, · idle, ↷ where
+   * it let the host's event loop poll), and in the summary the order of the steps within each
+   * instant ("15s: One › Two").
+   * @default true
+   */
+  waiter?: boolean;
 }
+
+/** The name of the loop's own lane. */
+const WAITER_NAME = "waiter";
 
 const RESET = "\x1b[0m";
 const STYLE = {
@@ -124,6 +135,58 @@ function drawLane(lane: Lane, row: Row, col: (t: number) => number, timeline: Ti
   row.write(at, OUTCOME_MARK[lane.outcome], lane.outcome);
 }
 
+/** The waiter's row: █ where the loop ran a task's step, · where it was idle, ↷ where it let the host poll. */
+function drawWaiter(waiter: WaiterLane, row: Row, col: (t: number) => number): void {
+  for (const s of waiter.steps) {
+    if (s.kind !== "idle") continue;
+    const from = col(s.start);
+    const to = Math.max(col(s.end), from + 1);
+    row.paint(from, to, "·", "ready");
+    if (to - from - 1 >= 6) row.write(from + 1, " idle ", "label", to);
+  }
+  for (const t of waiter.yields) row.paint(col(t), col(t) + 1, "↷", "wait");
+  for (const s of waiter.steps) {
+    if (s.kind !== "task") continue;
+    const from = col(s.start);
+    row.paint(from, Math.max(col(s.end), from + 1), "█", "run");
+  }
+}
+
+/** At most this many instants are spelled out in the waiter's summary. */
+const WAITER_INSTANTS = 12;
+
+/**
+ * The waiter's summary: the order of the steps within each instant ("15s: One › Two"), the idle
+ * stretches between them, and the totals.
+ */
+function waiterLine(waiter: WaiterLane, names: ReadonlyMap<number, string>): string {
+  const parts: string[] = [];
+  let instants = 0;
+  let i = 0;
+  const steps = waiter.steps;
+  while (i < steps.length && instants < WAITER_INSTANTS) {
+    const s = steps[i] as WaiterStep;
+    if (s.kind === "idle") {
+      parts.push(`idle ${formatTime(s.start)}→${formatTime(s.end)}`);
+      i++;
+      continue;
+    }
+    // The task steps that begin at this instant, in the order they ran.
+    const at = s.start;
+    const order: string[] = [];
+    for (; i < steps.length; i++) {
+      const next = steps[i] as WaiterStep;
+      if (next.start !== at || next.kind !== "task") break;
+      order.push(names.get(next.task as number) ?? `Task-${next.task}`);
+    }
+    parts.push(`${formatTime(at)}: ${order.join(" › ")}`);
+    instants++;
+  }
+  if (i < steps.length) parts.push(`… (${steps.length - i} more steps)`);
+  const totals = `ran steps ${formatTime(waiter.busy)} · idle ${formatTime(waiter.idle)}${waiter.yields.length > 0 ? ` · yielded to the host ${waiter.yields.length}×` : ""}`;
+  return `${totals} · ${parts.join(" · ")}`;
+}
+
 function summaryLine(lane: Lane): string {
   const waits = lane.segments
     .filter((s) => s.kind === "wait")
@@ -165,7 +228,7 @@ export function terminalTimeline(events: readonly TraceEvent[], options: Termina
   // escapes, never sent to the terminal, and escaped before they are cut to the column.
   for (const lane of timeline.lanes) lane.name = escapeControl(lane.name);
   if (timeline.lanes.length === 0) return "(no tasks in this trace)";
-  const nameWidth = Math.min(20, Math.max(4, ...timeline.lanes.map((l) => [...l.name].length)));
+  const nameWidth = Math.min(20, Math.max(WAITER_NAME.length, ...timeline.lanes.map((l) => [...l.name].length)));
   const laneWidth = width - nameWidth - 1;
   const cells = laneWidth - 2; // room for the outcome mark after the last segment
   const span = timeline.end - timeline.start;
@@ -199,6 +262,12 @@ export function terminalTimeline(events: readonly TraceEvent[], options: Termina
     axis.write(0, `╷${formatTime(timeline.start)}`, "axis");
   }
   lines.push(`${" ".repeat(nameWidth)} ${axis.render(color)}`);
+  const waiter = waiterLane(fromStart(events));
+  if (options.waiter ?? true) {
+    const row = new Row(laneWidth);
+    drawWaiter(waiter, row, col);
+    lines.push(`${pad(WAITER_NAME)} ${row.render(color)}`);
+  }
   for (const lane of timeline.lanes) {
     const row = new Row(laneWidth);
     drawLane(lane, row, col, timeline);
@@ -206,6 +275,10 @@ export function terminalTimeline(events: readonly TraceEvent[], options: Termina
   }
   if (options.summary ?? true) {
     lines.push("");
+    if (options.waiter ?? true) {
+      const names = new Map(timeline.lanes.map((l) => [l.id, l.name]));
+      lines.push(`${pad(WAITER_NAME)} ${waiterLine(waiter, names)}`);
+    }
     for (const lane of timeline.lanes) lines.push(`${pad(lane.name)} ${summaryLine(lane)}`);
   }
   return lines.join("\n");
