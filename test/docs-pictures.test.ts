@@ -3,7 +3,6 @@
 // mode, and `awaitress ps` on a running server. Each page must render with no page errors.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -11,8 +10,9 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { crawl, type Page } from "../examples/crawler.js";
-import { currentTask, htmlTimeline, Recorder, run, sleep, terminalTimeline } from "../src/index.js";
+import { crawl } from "../examples/crawler.js";
+import { startSite } from "../examples/crawler-site.js";
+import { htmlTimeline, Recorder, run, sleep, terminalTimeline } from "../src/index.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const DOCS = join(ROOT, "docs");
@@ -57,34 +57,15 @@ pre { margin: 0; padding: 16px 20px; color: #e9ecef; font: 13px/1.45 "DejaVu San
 describe.skipIf(skip)("the pictures of docs/tracing.md", () => {
   it("the crawler, its workers waiting on a real fetch (docs/timeline-crawler.png)", async () => {
     // A small local site: each page answers after a delay, with its links.
-    const site: Record<string, { ms: number; links: string[] }> = {
-      "/": { ms: 60, links: ["/docs", "/blog", "/about"] },
-      "/docs": { ms: 90, links: ["/docs/tasks", "/docs/queues"] },
-      "/blog": { ms: 70, links: ["/blog/2026"] },
-      "/about": { ms: 40, links: [] },
-      "/docs/tasks": { ms: 110, links: [] },
-      "/docs/queues": { ms: 50, links: [] },
-      "/blog/2026": { ms: 80, links: [] },
-    };
-    const server = createHttpServer((req, res) => {
-      const page = site[req.url ?? ""] ?? { ms: 10, links: [] };
-      setTimeout(() => res.end(JSON.stringify({ url: req.url, links: page.links })), page.ms);
-    });
-    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-    const address = server.address();
-    const port = typeof address === "object" && address !== null ? address.port : 0;
-    const realFetch = async (url: string): Promise<Page> => {
-      const signal = currentTask()?.signal;
-      const res = await fetch(`http://127.0.0.1:${port}${url}`, signal === undefined ? {} : { signal });
-      return (await res.json()) as Page;
-    };
+    // The crawler example on its own local site: every request a real fetch.
+    const site = await startSite({ pages: 24, slowSeconds: 0.4, pageSeconds: 0.08 });
     const recorder = new Recorder();
     try {
-      await run(() => crawl("/", { workers: 3, perSecond: 100, deadline: 2, log: () => {}, fetch: realFetch }), {
+      await run(() => crawl(site.base, { workers: 3, rate: 100, timeout: 0.25, progress: false }), {
         trace: recorder,
       });
     } finally {
-      server.close();
+      await site.close();
     }
     const html = htmlTimeline(recorder.events, { title: "The crawler: three workers waiting on fetch" });
     expect(html).toContain('"label":"a foreign promise"');
