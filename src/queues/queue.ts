@@ -8,6 +8,7 @@ import { getRunningLoop, type Loop, taskContext } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { describe, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 import { RingBuffer } from "../internal/ring-buffer.js";
+import { itemsUntilShutdown } from "./drain.js";
 
 /** Options of {@link Queue}, {@link PriorityQueue} and {@link LifoQueue}. */
 export interface QueueOptions {
@@ -297,17 +298,8 @@ export class Queue<T> implements AsyncIterable<T> {
    * @example
    * for await (const job of queue) { await handle(job); queue.taskDone(); }
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (error instanceof QueueShutDown) return;
-        throw error;
-      }
-      yield item;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    return itemsUntilShutdown(() => this.get());
   }
 
   /** "Queue(maxsize=2, size=1, getters=0, putters=1, unfinished=1)", for debugging. */

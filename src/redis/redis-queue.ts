@@ -21,6 +21,7 @@ import { getRunningLoop, type Loop, taskContext } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { currentTask } from "../core/task.js";
 import { describe, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown, RedisQueueError } from "../errors.js";
+import { itemsUntilShutdown } from "../queues/drain.js";
 import { ACK, CLAIM, DEAD_LETTER, HEARTBEAT, PUT, RELEASE, type Script, SHUTDOWN, SIZE } from "./scripts.js";
 
 /** How items become the strings stored in Redis, and back. */
@@ -1096,17 +1097,8 @@ export class RedisQueue<T> implements AsyncIterable<T> {
    * @example
    * for await (const job of queue) { await handle(job); queue.taskDone(); }
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (error instanceof QueueShutDown) return;
-        throw error;
-      }
-      yield item;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    return itemsUntilShutdown(() => this.get());
   }
 
   /**
