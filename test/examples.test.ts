@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -13,6 +12,7 @@ import { main as testingTimeMain } from "../examples/testing-time.js";
 import { cli } from "../src/cli/cli.js";
 import { main as cliSeedMain } from "../src/cli/seed.js";
 import { createTask, Event, Queue, run, sleep, Timer } from "../src/index.js";
+import { runTsx } from "./child.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -41,27 +41,6 @@ async function captureStdout(fn: () => Promise<unknown>): Promise<string> {
     spy.mockRestore();
   }
   return out;
-}
-
-/** Runs a TypeScript file with node + tsx; resolves to its exit code and output. */
-function runTs(
-  args: string[],
-  options: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, env: { ...process.env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      options.onStdout?.(stdout, child);
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", fail);
-    child.on("close", (code, signal) => done({ code, signal, stdout, stderr }));
-  });
 }
 
 afterEach(() => {
@@ -254,7 +233,7 @@ describe("examples/graceful-shutdown.ts", () => {
     "stops cleanly on a real %s: every job taken is finished, the report printed, exit code 0",
     async (signal) => {
       let sent = false;
-      const result = await runTs(["examples/graceful-shutdown.ts", "--job-seconds", "0.05"], {
+      const result = await runTsx(["examples/graceful-shutdown.ts", "--job-seconds", "0.05"], {
         onStdout(text, child) {
           if (!sent && text.includes("finished job 2")) {
             sent = true;
@@ -349,10 +328,10 @@ describe("the awaitress command", () => {
   });
 
   it("the entry point sets the process exit code", async () => {
-    const ok = await runTs(["src/cli/main.ts", "demo"]);
+    const ok = await runTsx(["src/cli/main.ts", "demo"]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe(SEED_OUTPUT);
-    const bad = await runTs(["src/cli/main.ts", "demo", "--nope"]);
+    const bad = await runTsx(["src/cli/main.ts", "demo", "--nope"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("awaitress demo: unknown option '--nope'");
   });

@@ -1,45 +1,19 @@
 // `awaitress trace -- COMMAND` and AWAITRESS_TRACE, on real processes: each view is written, the
 // views agree with each other, and they are written when the program throws or is stopped.
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseJsonl, type TraceEvent } from "../src/index.js";
 import { parseTraceOutputs } from "../src/trace/process-trace.js";
+import { type ChildOutcome, type RunTsxOptions, runTsx } from "./child.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CLI = join(ROOT, "src/cli/main.ts");
 
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Spawns `node --import tsx args`; `onStdout` sees the output so far (to signal the child). */
-function node(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; onStdout?: (text: string, child: ChildProcess) => void } = {},
-): Promise<Outcome> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1", ...options.env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      options.onStdout?.(stdout, child);
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", fail);
-    child.on("close", (code, signal) => done({ code, signal, stdout, stderr }));
-  });
+/** Spawns `node --import tsx args` without colours; `onStdout` sees the output so far (to signal the child). */
+function node(args: string[], options: RunTsxOptions = {}): Promise<ChildOutcome> {
+  return runTsx(args, { ...options, env: { NO_COLOR: "1", ...options.env } });
 }
 
 function files(): { dir: string; html: string; perfetto: string; jsonl: string } {
