@@ -14,7 +14,7 @@
  *   npx tsx bench/timers.ts --count 10000 --rounds 3
  */
 import { pathToFileURL } from "node:url";
-import { type Clock, createTask, gather, RealClock, run, sleep, type TimerHandle } from "../src/index.js";
+import { type Clock, createTask, gather, RealClock, run, sleep, type TimerHandle } from "../src/node.js";
 import { seededRandom } from "./prng.js";
 
 /** The rejected alternative: one native timer per awaitress timer. */

@@ -8,7 +8,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
-type Lib = typeof import("../src/index.js");
+type Lib = typeof import("../src/node.js");
 
 async function load(dir: string): Promise<Lib> {
   return (await import(pathToFileURL(resolve(dir, "src/index.ts")).href)) as Lib;

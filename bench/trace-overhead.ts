@@ -6,7 +6,8 @@
  *
  *   node --import tsx bench/trace-overhead.ts [runs]
  */
-import { createTask, gather, Queue, Recorder, run, type TraceSink } from "../src/index.js";
+import { createTask, gather, Queue, run, type TraceSink } from "../src/node.js";
+import { Recorder } from "../src/trace/index.js";
 
 type Mode = "off" | "recorder (steps: false)" | "recorder (steps: true)" | "debug: true";
 const ALL: Mode[] = ["off", "recorder (steps: false)", "recorder (steps: true)", "debug: true"];

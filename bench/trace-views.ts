@@ -5,16 +5,8 @@
  *
  *   node --import tsx bench/trace-views.ts [runs]
  */
-import {
-  createTask,
-  gather,
-  htmlTimeline,
-  perfettoJson,
-  Queue,
-  Recorder,
-  run,
-  terminalTimeline,
-} from "../src/index.js";
+import { createTask, gather, Queue, run } from "../src/node.js";
+import { htmlTimeline, perfettoJson, Recorder, terminalTimeline } from "../src/trace/index.js";
 import { DEFAULT_LIMIT } from "../src/trace/process-trace.js";
 
 async function w1(recorder: Recorder): Promise<void> {

@@ -12,7 +12,7 @@
  * number, so nearly every wake-up has an instant of its own (the worst case: one idle point each).
  */
 import { pathToFileURL } from "node:url";
-import { createTask, gather, run, sleep, time } from "../src/index.js";
+import { createTask, gather, run, sleep, time } from "../src/node.js";
 import { seededRandom } from "./prng.js";
 
 /** How delays are drawn: whole milliseconds, or any real number of seconds. */

@@ -12,7 +12,7 @@
 import { spawn } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { run, sleep, Timer } from "../src/index.js";
+import { run, sleep, Timer } from "../src/node.js";
 import { RedisQueue } from "../src/redis/index.js";
 
 /** One worker: takes delays from the queue until it is empty, timing each (the seed's loop). */

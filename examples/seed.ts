@@ -9,7 +9,7 @@
  * In your own code, import from "awaitress" instead of "../src/index.js".
  */
 import { pathToFileURL } from "node:url";
-import { createTask, gather, Queue, run, sleep, Timer } from "../src/index.js";
+import { createTask, gather, Queue, run, sleep, Timer } from "../src/node.js";
 
 /** One worker: takes delays from the queue until it is empty, timing each. */
 export async function task(name: string, workQueue: Queue<number>): Promise<void> {

@@ -18,7 +18,18 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
  */
 const ENTRIES = {
   ".": "index",
+  "./trace": "trace/index",
+  "./debug": "debug/index",
   "./redis": "redis/index",
+};
+
+/**
+ * The entry points with a Node build of their own, under the "node" condition (before `import`
+ * and `require`): `awaitress` on Node is src/node.ts, which adds debug mode on demand,
+ * `awaitress ps` and `AWAITRESS_TRACE` to src/index.ts.
+ */
+const NODE_ENTRIES = {
+  ".": "node",
 };
 
 async function build() {
@@ -33,7 +44,7 @@ async function build() {
   mkdirSync("dist/cjs", { recursive: true });
   cpSync("dist/esm", "dist/cjs", { recursive: true, filter: (path) => !/(\.js|\.js\.map|package\.json)$/.test(path) });
   writeFileSync("dist/cjs/package.json", `${JSON.stringify({ type: "commonjs" })}\n`);
-  for (const module of Object.values(ENTRIES)) {
+  for (const module of [...Object.values(ENTRIES), ...Object.values(NODE_ENTRIES)]) {
     if (!existsSync(`dist/esm/${module}.js`)) throw new Error(`scripts/build.mjs: no dist/esm/${module}.js`);
     const up = "../".repeat(module.split("/").length);
     writeFileSync(
@@ -77,11 +88,13 @@ function checkExports() {
       `scripts/build.mjs: package.json exports ${subpaths.join(", ")}; ENTRIES lists ${listed.join(", ")}`,
     );
   }
+  const conditions = (module) => ({
+    import: { types: `./dist/esm/${module}.d.ts`, default: `./dist/esm/${module}.js` },
+    require: { types: `./dist/cjs/${module}.d.ts`, default: `./dist/cjs/${module}.js` },
+  });
   for (const [subpath, module] of Object.entries(ENTRIES)) {
-    const expected = {
-      import: { types: `./dist/esm/${module}.d.ts`, default: `./dist/esm/${module}.js` },
-      require: { types: `./dist/cjs/${module}.d.ts`, default: `./dist/cjs/${module}.js` },
-    };
+    const node = NODE_ENTRIES[subpath];
+    const expected = node === undefined ? conditions(module) : { node: conditions(node), ...conditions(module) };
     if (JSON.stringify(exports[subpath]) !== JSON.stringify(expected)) {
       throw new Error(`scripts/build.mjs: package.json exports["${subpath}"] should be ${JSON.stringify(expected)}`);
     }

@@ -1,39 +1,29 @@
 /**
  * awaitress: Python asyncio's model — an event loop, tasks, queues, gather, sleep,
- * cancellation, structured concurrency — and codetiming's Timer, for TypeScript on Node.js.
+ * cancellation, structured concurrency — and codetiming's Timer, for TypeScript.
  *
- * This file states the public surface: re-exports, and the one line that wires debug mode into
- * `run` (the core never imports the layers above it).
+ * This file states the public surface of `awaitress`, grouped by concept, and has no side
+ * effects. The other concerns have their own entry points: `awaitress/trace` (recorders,
+ * exporters, timelines), `awaitress/debug` (debug mode, task dumps), `awaitress/testing`
+ * (the virtual clock in users' tests) and `awaitress/redis`. On Node, `awaitress` resolves to
+ * src/node.ts, which adds what Node programs get without asking (debug mode on demand,
+ * `awaitress ps`, `AWAITRESS_TRACE`).
  */
-import { isDefaultLoop, setLoopHook } from "./core/loop.js";
-import { setInstrumenter } from "./core/run.js";
-import { instrument } from "./debug/instrument.js";
-import { registerPs, trackLoop } from "./debug/ps.js";
-import { processTraceFromEnv, writeOnExit } from "./trace/process-trace.js";
 
-setInstrumenter(instrument);
-
-// Every loop is listed for `awaitress ps`; with AWAITRESS_TRACE set (`awaitress trace`), every loop
-// is also recorded for the whole process and the views are written when it exits.
-const processTrace = processTraceFromEnv();
-if (processTrace !== null) writeOnExit(processTrace);
-setLoopHook((loop, sink) => {
-  trackLoop(loop);
-  return processTrace === null ? sink : processTrace.sinkFor(loop, sink);
-});
-registerPs(isDefaultLoop);
-
+// Clocks: real time, and virtual time that jumps to the next deadline.
 export type { Clock, TimerHandle } from "./clock/clock.js";
 export { RealClock } from "./clock/real.js";
 export { VirtualClock, type VirtualClockOptions } from "./clock/virtual.js";
+// Tasks and futures.
 export type { Awaitable, AwaitedResult } from "./core/ensure-future.js";
 export { type DoneCallback, Future } from "./core/future.js";
+// Running a program: the loop, its main task, errors nobody handled.
 export { type ErrorContext, type ErrorHandler, getRunningLoop, Loop } from "./core/loop.js";
+// Synchronisation primitives.
 export type { SignalOptions } from "./core/park.js";
 export { type RunOptions, type RunSignal, run } from "./core/run.js";
 export { allTasks, createTask, currentTask, Task, type TaskFunction, type TaskOptions } from "./core/task.js";
-export { dumpTasks, formatTaskTree } from "./debug/dump.js";
-export type { BlockedReport } from "./debug/watchdog.js";
+// Errors.
 export {
   AwaitressError,
   BrokenBarrierError,
@@ -52,8 +42,12 @@ export {
   TimeoutError,
   TimerError,
 } from "./errors.js";
+// Waiting: sleep, gather, wait, timeouts, shield, structured concurrency.
 export { type GatherOptions, type GatherResults, type GatherSettledResults, gather } from "./gather.js";
+// What `run({ trace })` accepts (the recorders and views are in awaitress/trace).
 export type { TaskOutcome, TraceEvent, TraceEventType, TraceSink } from "./internal/sink.js";
+
+// Queues.
 export { LifoQueue } from "./queues/lifo-queue.js";
 export { type Compare, PriorityQueue } from "./queues/priority-queue.js";
 export { Queue, type QueueOptions } from "./queues/queue.js";
@@ -66,6 +60,9 @@ export { Held, Lock, type SyncOptions } from "./sync/lock.js";
 export { BoundedSemaphore, Semaphore } from "./sync/semaphore.js";
 export { TaskGroup, taskGroup } from "./task-group.js";
 export { Timeout, timeout, timeoutAt } from "./timeout.js";
+
+// codetiming's Timer, and the Python format-spec mini-language its text templates use (API on
+// purpose: Python's f"{x:.1f}" is formatValue(x, ".1f") when a port prints figures).
 export { formatTemplate, formatValue } from "./timer/format.js";
 export { Timers } from "./timer/registry.js";
 export { Timer, type TimerOptions, type TimerText } from "./timer/timer.js";
@@ -107,12 +104,6 @@ export {
   type WorkQueue,
   workerPool,
 } from "./toolkit/worker-pool.js";
-export { type HtmlTimelineOptions, htmlTimeline } from "./trace/html.js";
-export { JsonlWriter, type JsonlWriterOptions, parseJsonl, readJsonl } from "./trace/jsonl.js";
-export { type ChromeTrace, type ChromeTraceEvent, perfettoJson, perfettoTrace } from "./trace/perfetto.js";
-export { Recorder, type RecorderOptions } from "./trace/recorder.js";
-export { shouldColor, type TerminalTimelineOptions, terminalTimeline } from "./trace/terminal.js";
-export { buildTimeline, type Lane, type Segment, type Timeline, type Wake } from "./trace/timeline.js";
 export {
   ALL_COMPLETED,
   type AsCompletedIterator,

@@ -4,7 +4,7 @@
  */
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { createTask, ExceptionGroup, run, Timer } from "../src/index.js";
+import { createTask, ExceptionGroup, run, Timer } from "../src/node.js";
 import { thrownBy, virtualClock } from "./support.js";
 
 describe("createTask's options", () => {

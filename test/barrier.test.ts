@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Barrier, BrokenBarrierError, CancelledError, createTask, run, type Task } from "../src/index.js";
+import { Barrier, BrokenBarrierError, CancelledError, createTask, run, type Task } from "../src/node.js";
 import { runVirtual, settle, tick } from "./support.js";
 
 /** Runs `n` copies of `fn` as tasks and waits for all (asyncio's gather). */

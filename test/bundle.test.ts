@@ -3,8 +3,8 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { htmlTimeline } from "../src/index.js";
 import { BUNDLES, bundledSource } from "../src/internal/bundle.js";
+import { htmlTimeline } from "../src/trace/index.js";
 
 const SRC = resolve(import.meta.dirname, "../src");
 

@@ -9,7 +9,7 @@ import {
   TimeoutError,
   timeout,
   waitFor,
-} from "../src/index.js";
+} from "../src/node.js";
 import { runVirtual, settle, tick } from "./support.js";
 
 describe("Condition: conformance (spec section 4)", () => {

@@ -15,7 +15,7 @@ import {
   sleep,
   type TimerHandle,
   VirtualClock,
-} from "../src/index.js";
+} from "../src/node.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -121,7 +121,7 @@ describe("one task step at a time", () => {
 
 describe("allTasks()", () => {
   it("lists the user's tasks, not the tasks that carry a Condition or Barrier wait (asyncio: part of the caller's coroutine)", async () => {
-    const { allTasks, Barrier, Condition, currentTask } = await import("../src/index.js");
+    const { allTasks, Barrier, Condition, currentTask } = await import("../src/node.js");
     await run(
       async () => {
         const cond = new Condition();

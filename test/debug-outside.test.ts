@@ -1,5 +1,5 @@
 import { expect, it, vi } from "vitest";
-import { createTask } from "../src/index.js";
+import { createTask } from "../src/node.js";
 
 it("AWAITRESS_DEBUG=1 reports createTask called outside run, with where it was called", async () => {
   // Read when the default loop is first needed, which is the createTask below (this file's only use).

@@ -1,16 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { formatTaskTree } from "../src/debug/index.js";
 import { StepMonitor } from "../src/debug/step-monitor.js";
-import {
-  createTask,
-  type ErrorContext,
-  formatTaskTree,
-  gather,
-  getRunningLoop,
-  Queue,
-  Recorder,
-  run,
-  sleep,
-} from "../src/index.js";
+import { createTask, type ErrorContext, gather, getRunningLoop, Queue, run, sleep } from "../src/node.js";
+import { Recorder } from "../src/trace/index.js";
 
 function busy(ms: number): void {
   const end = performance.now() + ms;

@@ -16,7 +16,7 @@ import {
   sleep,
   type Task,
   waitFor,
-} from "../src/index.js";
+} from "../src/node.js";
 import { outcome } from "./support.js";
 
 const N = 100_000;

@@ -12,7 +12,8 @@ import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { crawl } from "../examples/crawler.js";
 import { startSite } from "../examples/crawler-site.js";
-import { htmlTimeline, Recorder, run, sleep, terminalTimeline } from "../src/index.js";
+import { run, sleep } from "../src/node.js";
+import { htmlTimeline, Recorder, terminalTimeline } from "../src/trace/index.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const DOCS = join(ROOT, "docs");

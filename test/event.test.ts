@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CancelledError, createTask, Event, getRunningLoop } from "../src/index.js";
+import { CancelledError, createTask, Event, getRunningLoop } from "../src/node.js";
 import { runVirtual, settle, tick } from "./support.js";
 
 describe("Event: conformance (spec section 4)", () => {

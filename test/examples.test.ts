@@ -11,7 +11,7 @@ import { main as seedMain, task as seedTask } from "../examples/seed.js";
 import { main as testingTimeMain } from "../examples/testing-time.js";
 import { cli } from "../src/cli/cli.js";
 import { main as cliSeedMain } from "../src/cli/seed.js";
-import { createTask, Event, Queue, run, sleep, Timer } from "../src/index.js";
+import { createTask, Event, Queue, run, sleep, Timer } from "../src/node.js";
 import { runTsx } from "./child.js";
 
 const ROOT = resolve(import.meta.dirname, "..");

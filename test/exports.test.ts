@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import * as awaitress from "../src/index.js";
+import * as awaitress from "../src/node.js";
 
 // The public surface, listed on purpose (Trio's rule): adding or removing an export is a
 // decision, so it changes this list in the same commit.
@@ -22,7 +24,6 @@ const EXPORTS = [
   "Held",
   "Interrupted",
   "InvalidStateError",
-  "JsonlWriter",
   "LifoQueue",
   "Lock",
   "Loop",
@@ -32,7 +33,6 @@ const EXPORTS = [
   "QueueFull",
   "QueueShutDown",
   "RealClock",
-  "Recorder",
   "Semaphore",
   "Task",
   "TaskGroup",
@@ -44,28 +44,18 @@ const EXPORTS = [
   "VirtualClock",
   "allTasks",
   "asCompleted",
-  "buildTimeline",
   "createTask",
   "currentTask",
-  "dumpTasks",
-  "formatTaskTree",
   "formatTemplate",
   "formatValue",
   "gather",
   "getRunningLoop",
-  "htmlTimeline",
   "isCancelled",
-  "parseJsonl",
-  "perfettoJson",
-  "perfettoTrace",
-  "readJsonl",
   "rethrowIfCancelled",
   "run",
   "shield",
-  "shouldColor",
   "sleep",
   "taskGroup",
-  "terminalTimeline",
   "time",
   "timeout",
   "timeoutAt",
@@ -83,9 +73,31 @@ const EXPORTS = [
   "workerPool",
 ].sort();
 
+// The other entry points, by concern (issue 15).
+const TRACE_EXPORTS = [
+  "JsonlWriter",
+  "Recorder",
+  "buildTimeline",
+  "htmlTimeline",
+  "installProcessTrace",
+  "parseJsonl",
+  "perfettoJson",
+  "perfettoTrace",
+  "readJsonl",
+  "shouldColor",
+  "terminalTimeline",
+].sort();
+const DEBUG_EXPORTS = ["dumpTasks", "formatTaskTree"].sort();
+
 describe("the public surface", () => {
-  it("exports exactly the listed names from src/index.ts", () => {
+  it("exports exactly the listed names from src/node.ts (Node's awaitress) and src/index.ts", async () => {
     expect(Object.keys(awaitress).sort()).toEqual(EXPORTS);
+    expect(Object.keys(await import("../src/index.js")).sort()).toEqual(EXPORTS);
+  });
+
+  it("awaitress/trace and awaitress/debug export exactly their listed names", async () => {
+    expect(Object.keys(await import("../src/trace/index.js")).sort()).toEqual(TRACE_EXPORTS);
+    expect(Object.keys(await import("../src/debug/index.js")).sort()).toEqual(DEBUG_EXPORTS);
   });
 
   it("every error class derives from AwaitressError, except ExceptionGroup (an AggregateError)", () => {
@@ -111,10 +123,19 @@ describe("the public surface", () => {
   it.runIf(existsSync("dist/esm/index.js") && existsSync("dist/cjs/index.js"))(
     "the ESM and CommonJS entry points export the same names",
     async () => {
-      const esm = await import("../dist/esm/index.js" as string);
-      const cjs = createRequire(import.meta.url)("../dist/cjs/index.js") as Record<string, unknown>;
-      expect(Object.keys(esm).sort()).toEqual(EXPORTS);
-      expect(Object.keys(cjs).sort()).toEqual(EXPORTS);
+      const load = createRequire(import.meta.url);
+      const entries: [string, string[]][] = [
+        ["index", EXPORTS],
+        ["node", EXPORTS],
+        ["trace/index", TRACE_EXPORTS],
+        ["debug/index", DEBUG_EXPORTS],
+      ];
+      for (const [module, names] of entries) {
+        const esm = await import(/* @vite-ignore */ pathToFileURL(resolve(`dist/esm/${module}.js`)).href);
+        const cjs = load(`../dist/cjs/${module}.js`) as Record<string, unknown>;
+        expect(Object.keys(esm).sort()).toEqual(names);
+        expect(Object.keys(cjs).sort()).toEqual(names);
+      }
     },
   );
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatTemplate, formatValue } from "../src/index.js";
+import { formatTemplate, formatValue } from "../src/timer/format.js";
 
 /**
  * `[value, spec, what Python 3.11 prints]`: each expected string was produced by

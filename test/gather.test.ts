@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CancelledError, createTask, Future, gather, isCancelled, sleep, type Task, time } from "../src/index.js";
+import { CancelledError, createTask, Future, gather, isCancelled, sleep, type Task, time } from "../src/node.js";
 import { runVirtualCollectingErrors, thrown, tick, ZeroDivisionError } from "./support.js";
 
 function futures<T>(n: number): Future<T>[] {

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { htmlTimeline } from "../src/index.js";
+import { htmlTimeline } from "../src/trace/index.js";
 import { recordSeed } from "./trace-seed.js";
 
 const CHROMIUM = "/usr/bin/chromium";

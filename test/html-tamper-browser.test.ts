@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { htmlTimeline, parseJsonl, type TraceEvent } from "../src/index.js";
+import type { TraceEvent } from "../src/node.js";
+import { htmlTimeline, parseJsonl } from "../src/trace/index.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 // Skipped only on a developer's machine without Chromium; in CI it must run.

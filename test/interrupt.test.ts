@@ -13,8 +13,8 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTask, InvalidStateError, run, sleep } from "../src/index.js";
 import { bundledSourcesPlugin } from "../src/internal/bundle.js";
+import { createTask, InvalidStateError, run, sleep } from "../src/node.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "awaitress-interrupt-"));

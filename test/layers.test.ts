@@ -25,7 +25,7 @@ function layerOf(path: string): number {
   if (rel.startsWith("internal/") || rel === "errors.ts") return 0;
   if (rel.startsWith("clock/")) return 1;
   if (rel.startsWith("core/")) return 2;
-  if (rel === "index.ts" || rel.startsWith("cli/")) return 4;
+  if (rel === "index.ts" || rel === "node.ts" || rel.startsWith("cli/")) return 4;
   return 3;
 }
 

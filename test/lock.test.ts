@@ -8,7 +8,7 @@ import {
   Lock,
   run,
   type TraceEvent,
-} from "../src/index.js";
+} from "../src/node.js";
 import { runVirtual, settle, tick } from "./support.js";
 
 describe("Lock: conformance (spec section 4)", () => {

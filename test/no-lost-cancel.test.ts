@@ -24,7 +24,7 @@ import {
   time,
   timeout,
   waitFor,
-} from "../src/index.js";
+} from "../src/node.js";
 import { outcome, runVirtual, thrown } from "./support.js";
 
 class Boom extends Error {}

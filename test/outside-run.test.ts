@@ -20,7 +20,7 @@ import {
   time,
   timeout,
   waitFor,
-} from "../src/index.js";
+} from "../src/node.js";
 import { thrown } from "./support.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");

@@ -26,7 +26,7 @@ import {
   TimeoutError,
   timeout,
   waitFor,
-} from "../src/index.js";
+} from "../src/node.js";
 
 const NUM_RUNS = 100;
 

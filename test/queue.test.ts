@@ -16,7 +16,7 @@ import {
   TimeoutError,
   type TraceEvent,
   waitFor,
-} from "../src/index.js";
+} from "../src/node.js";
 import { outcome, runVirtual, settle, tick } from "./support.js";
 
 /** Runs `main` and lists what the main task suspended on (from the trace). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTask, currentTask, gather, getRunningLoop, RealClock, run, sleep, time } from "../src/index.js";
+import { createTask, currentTask, gather, getRunningLoop, RealClock, run, sleep, time } from "../src/node.js";
 
 /** Resolves after `ms` real milliseconds (a few at most). */
 const realDelay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

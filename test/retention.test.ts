@@ -17,7 +17,7 @@ import {
   TimeoutError,
   time,
   waitFor,
-} from "../src/index.js";
+} from "../src/node.js";
 import { runVirtualCollectingErrors, thrown } from "./support.js";
 
 /**

@@ -16,7 +16,7 @@ import {
   taskGroup,
   time,
   wait,
-} from "../src/index.js";
+} from "../src/node.js";
 import { runVirtual, thrown } from "./support.js";
 
 class FirstError extends Error {}

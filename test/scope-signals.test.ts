@@ -23,7 +23,7 @@ import {
   time,
   timeout,
   waitFor,
-} from "../src/index.js";
+} from "../src/node.js";
 import { thrown, virtualClock } from "./support.js";
 
 /** A foreign wait (not an awaitress future) that ends when `signal` aborts, or after `ms` real ms. */

@@ -8,7 +8,7 @@ import {
   sleep,
   type Task,
   waitFor,
-} from "../src/index.js";
+} from "../src/node.js";
 import { outcomes, runVirtual, settle, tick } from "./support.js";
 
 describe("Semaphore: conformance (spec section 4)", () => {

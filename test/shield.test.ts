@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CancelledError, createTask, Future, gather, shield, sleep, Task, time } from "../src/index.js";
+import { CancelledError, createTask, Future, gather, shield, sleep, Task, time } from "../src/node.js";
 import { runVirtualCollectingErrors, thrown, tick } from "./support.js";
 
 describe("shield (spec §5)", () => {

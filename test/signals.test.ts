@@ -27,7 +27,7 @@ import {
   sleep,
   time,
   waitFor,
-} from "../src/index.js";
+} from "../src/node.js";
 import { runVirtual, settle, tick } from "./support.js";
 
 // The options argument is not in the public types yet: these helpers cast once, so this file

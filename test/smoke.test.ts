@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTask, currentTask, isCancelled, run, sleep, time } from "../src/index.js";
+import { createTask, currentTask, isCancelled, run, sleep, time } from "../src/node.js";
 
 describe("run", () => {
   it("runs main as a task and returns its result", async () => {

@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { createTask, Future, run, sleep, TimeoutError, time, waitFor } from "../src/index.js";
+import { createTask, Future, run, sleep, TimeoutError, time, waitFor } from "../src/node.js";
 
 /** How long the spinner keeps the loop busy, in real milliseconds. */
 const SPIN_MS = 600;

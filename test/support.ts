@@ -3,7 +3,7 @@
  * virtual clock and to look at what something threw. Not a test file (vitest only collects
  * `*.test.ts`).
  */
-import { type ErrorContext, run, sleep } from "../src/index.js";
+import { type ErrorContext, run, sleep } from "../src/node.js";
 
 /**
  * One pass of the loop for the calling task: the spec's "tick" (`await asyncio.sleep(0)`).

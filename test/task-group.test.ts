@@ -16,7 +16,7 @@ import {
   taskGroup,
   time,
   timeout,
-} from "../src/index.js";
+} from "../src/node.js";
 import { thrown, virtualClock, ZeroDivisionError } from "./support.js";
 
 class MyExc extends Error {}

@@ -12,7 +12,7 @@ import {
   TimeoutError,
   time,
   wait,
-} from "../src/index.js";
+} from "../src/node.js";
 import { runVirtualCollectingErrors, thrown, thrownBy, tick } from "./support.js";
 
 describe("task cancellation (spec §5)", () => {

@@ -17,7 +17,7 @@ import {
   timeout,
   timeoutAt,
   VirtualClock,
-} from "../src/index.js";
+} from "../src/node.js";
 import { thrown, virtualClock, ZeroDivisionError } from "./support.js";
 
 class KeyError extends Error {}

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from "vitest";
-import { createTask, formatValue, gather, run, sleep, Timer, TimerError, Timers } from "../src/index.js";
+import { createTask, gather, run, sleep, Timer, TimerError, Timers } from "../src/node.js";
+import { formatValue } from "../src/timer/format.js";
 
 // Fixtures of codetiming's tests/test_codetiming.py.
 const TIME_MESSAGE = "Wasted time: {:.4f} seconds";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allTasks, createTask, ExceptionGroup, mapConcurrent, type Progress, run, sleep, time } from "../src/index.js";
+import { allTasks, createTask, ExceptionGroup, mapConcurrent, type Progress, run, sleep, time } from "../src/node.js";
 import { escapeControl, formatProgress, ProgressBar } from "../src/toolkit/progress.js";
 
 const virtual = { clock: "virtual" } as const;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../src/internal/prng.js";
 import {
   allTasks,
   createTask,
@@ -13,8 +14,7 @@ import {
   TimeoutError,
   time,
   workerPool,
-} from "../src/index.js";
-import { seededRandom } from "../src/internal/prng.js";
+} from "../src/node.js";
 
 const virtual = { clock: "virtual" } as const;
 

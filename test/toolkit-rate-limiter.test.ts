@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTask, gather, RateLimiter, run, sleep, time } from "../src/index.js";
+import { createTask, gather, RateLimiter, run, sleep, time } from "../src/node.js";
 
 const virtual = { clock: "virtual" } as const;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CancelledError, createTask, RetryError, retry, run, sleep, TimeoutError, time } from "../src/index.js";
+import { CancelledError, createTask, RetryError, retry, run, sleep, TimeoutError, time } from "../src/node.js";
 
 const virtual = { clock: "virtual" } as const;
 

@@ -7,28 +7,30 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { crawl } from "../examples/crawler.js";
 import { type Site, startSite } from "../examples/crawler-site.js";
 import { defaultErrorHandler, type ErrorContext } from "../src/core/loop.js";
+import { formatTaskTree } from "../src/debug/index.js";
+import { escapeControl, safeString } from "../src/internal/text.js";
 import {
-  buildTimeline,
   createTask,
   DeadlockError,
-  formatTaskTree,
   gather,
-  htmlTimeline,
-  JsonlWriter,
   Lock,
-  perfettoJson,
-  perfettoTrace,
   Queue,
-  Recorder,
   run,
   sleep,
   type Task,
   type TraceEvent,
   type TraceEventType,
   type TraceSink,
+} from "../src/node.js";
+import {
+  buildTimeline,
+  htmlTimeline,
+  JsonlWriter,
+  perfettoJson,
+  perfettoTrace,
+  Recorder,
   terminalTimeline,
-} from "../src/index.js";
-import { escapeControl, safeString } from "../src/internal/text.js";
+} from "../src/trace/index.js";
 
 /** Tasks, a bounded queue (put waits, putNowait), a lock, sleeps, gather, odd rejection values. */
 async function program(step: number): Promise<unknown> {

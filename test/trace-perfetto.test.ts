@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { perfettoJson, perfettoTrace } from "../src/index.js";
+import { perfettoJson, perfettoTrace } from "../src/trace/index.js";
 import { recordSeed } from "./trace-seed.js";
 
 /**

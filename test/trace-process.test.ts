@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseJsonl, type TraceEvent } from "../src/index.js";
+import type { TraceEvent } from "../src/node.js";
+import { parseJsonl } from "../src/trace/index.js";
 import { parseTraceOutputs } from "../src/trace/process-trace.js";
 import { type ChildOutcome, type RunTsxOptions, runTsx } from "./child.js";
 

@@ -2,7 +2,8 @@
  * The seed program (shared/seed/work_queue.py) built inline for the trace tests: two tasks take
  * 15, 10, 5 and 2 from a queue and sleep each, on the virtual clock.
  */
-import { createTask, gather, Queue, Recorder, run, sleep, type TraceEvent } from "../src/index.js";
+import { createTask, gather, Queue, run, sleep, type TraceEvent } from "../src/node.js";
+import { Recorder } from "../src/trace/index.js";
 
 async function worker(queue: Queue<number>): Promise<void> {
   while (!queue.empty()) {

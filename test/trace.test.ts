@@ -2,19 +2,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  buildTimeline,
-  createTask,
-  JsonlWriter,
-  parseJsonl,
-  Queue,
-  Recorder,
-  readJsonl,
-  run,
-  sleep,
-  type TraceEvent,
-  terminalTimeline,
-} from "../src/index.js";
+import { createTask, Queue, run, sleep, type TraceEvent } from "../src/node.js";
+import { buildTimeline, JsonlWriter, parseJsonl, Recorder, readJsonl, terminalTimeline } from "../src/trace/index.js";
 import { recordSeed } from "./trace-seed.js";
 
 const plain = (events: TraceEvent[], width = 100): string => terminalTimeline(events, { width, color: false });

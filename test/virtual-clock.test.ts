@@ -1,6 +1,7 @@
 import { createServer, type Server, Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main as seedMain } from "../examples/seed.js";
+import { seededRandom } from "../src/internal/prng.js";
 import {
   CancelledError,
   createTask,
@@ -21,8 +22,7 @@ import {
   VirtualClock,
   wait,
   waitFor,
-} from "../src/index.js";
-import { seededRandom } from "../src/internal/prng.js";
+} from "../src/node.js";
 import { thrown, virtualClock } from "./support.js";
 
 describe("time on the virtual clock", () => {

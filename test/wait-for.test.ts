@@ -13,7 +13,7 @@ import {
   TimeoutError,
   time,
   waitFor,
-} from "../src/index.js";
+} from "../src/node.js";
 import { thrown, virtualClock } from "./support.js";
 
 /** Upstream's SlowTask: runs for 0.2 s, swallowing every cancellation. */

@@ -13,7 +13,7 @@ import {
   TimeoutError,
   time,
   wait,
-} from "../src/index.js";
+} from "../src/node.js";
 import { runVirtualCollectingErrors, thrown, tick, ZeroDivisionError } from "./support.js";
 
 describe("wait (spec §5)", () => {

@@ -2,7 +2,8 @@
 // for exactly the gaps between its sleeps' deadlines, and the order within each instant shows.
 import { describe, expect, it, vi } from "vitest";
 import { main as seed } from "../examples/seed.js";
-import { htmlTimeline, perfettoTrace, Recorder, run, sleep, Timer, terminalTimeline } from "../src/index.js";
+import { run, sleep, Timer } from "../src/node.js";
+import { htmlTimeline, perfettoTrace, Recorder, terminalTimeline } from "../src/trace/index.js";
 import type { PageData } from "../src/trace/page-data.js";
 import { waiterLane } from "../src/trace/waiter.js";
 

@@ -32,7 +32,7 @@ import {
   timeout,
   wait,
   waitFor,
-} from "../src/index.js";
+} from "../src/node.js";
 import { outcome, runVirtual, settle, thrown, tick } from "./support.js";
 
 /**

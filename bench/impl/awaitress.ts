@@ -12,7 +12,6 @@ import {
   Lock,
   Queue,
   RateLimiter,
-  Recorder,
   type RunOptions,
   run,
   Semaphore,
@@ -22,7 +21,8 @@ import {
   type WorkerPoolOptions,
   waitFor,
   workerPool,
-} from "../../src/index.js";
+} from "../../src/node.js";
+import { Recorder } from "../../src/trace/index.js";
 import { seededRandom } from "../prng.js";
 import { timersWorkload } from "../timers.js";
 import { virtualClockWorkload } from "../virtual-clock.js";

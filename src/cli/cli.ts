@@ -7,7 +7,8 @@
 
 import { writeFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { htmlTimeline, perfettoJson, Recorder, type RunOptions, run, terminalTimeline } from "../index.js";
+import { type RunOptions, run } from "../node.js";
+import { htmlTimeline, perfettoJson, Recorder, terminalTimeline } from "../trace/index.js";
 import { formatPs, formatPsTree, PsError, readTasks } from "./ps.js";
 import { main as seed } from "./seed.js";
 import { runTraced, TRACE_LIMIT_DEFAULT, TraceUsageError } from "./trace-command.js";

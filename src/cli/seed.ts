@@ -4,7 +4,7 @@
  * user would). Two tasks take delays of 15, 10, 5 and 2 seconds from a queue and sleep each,
  * timing every job with codetiming's Timer.
  */
-import { createTask, gather, Queue, sleep, Timer } from "../index.js";
+import { createTask, gather, Queue, sleep, Timer } from "../node.js";
 
 /** One worker: takes delays from the queue until it is empty, timing each. */
 export async function task(name: string, workQueue: Queue<number>): Promise<void> {

@@ -100,6 +100,8 @@ export interface StepObserver {
   created(task: LoopTask): void;
   enter(task: LoopTask): void;
   leave(task: LoopTask): void;
+  /** What `task` waits on and since when, as far as the observer saw it (`awaitress ps` asks). */
+  waitOf?(task: LoopTask): { readonly on: string; readonly since: number } | undefined;
 }
 
 /**
@@ -200,10 +202,18 @@ export type LoopHook = (loop: Loop, sink: TraceSink | null) => TraceSink | null;
 
 let loopHook: LoopHook | null = null;
 
-/** @internal Sets the {@link LoopHook} (src/index.ts does, once). */
+/** @internal Sets the {@link LoopHook} (src/debug/register.ts does, once per copy of the library). */
 export function setLoopHook(hook: LoopHook | null): void {
   loopHook = hook;
 }
+
+/**
+ * Where `AWAITRESS_TRACE`'s process-wide recorder puts its {@link LoopHook}: on `globalThis`, so
+ * one recorder sees the loops of every copy of awaitress in the process (an ESM and a CJS copy,
+ * two versions, the source under tsx and the build).
+ * @internal
+ */
+export const PROCESS_TRACE_HOOK: unique symbol = Symbol.for("awaitress.processTrace");
 
 /**
  * An event loop: the waiter. It runs ready callbacks in FIFO order, one batch per microtask
@@ -266,6 +276,8 @@ export class Loop {
     this.trace = null;
     let sink = options.trace ?? null;
     if (loopHook !== null) sink = loopHook(this, sink);
+    const processHook = (globalThis as { [PROCESS_TRACE_HOOK]?: LoopHook })[PROCESS_TRACE_HOOK];
+    if (processHook !== undefined) sink = processHook(this, sink);
     if (sink !== null) {
       const guarded = new GuardedSink(sink, this);
       // A sink that threw on reading `steps` is already off.

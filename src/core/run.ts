@@ -25,8 +25,8 @@ export interface Instrumentation {
 }
 
 /**
- * Debug mode's and step tracing's hooks, installed by the debug layer (src/index.ts wires it), so
- * the core never imports the layers above it.
+ * Debug mode's and step tracing's hooks, installed by the debug layer (src/node.ts, and the
+ * awaitress/debug and awaitress/trace entry points), so the core never imports the layers above it.
  * @internal
  */
 export type Instrumenter = (loop: Loop, options: RunOptions) => Promise<Instrumentation>;
@@ -186,6 +186,17 @@ function checkOptions(options: RunOptions): CheckedOptions {
   };
 }
 
+/**
+ * Debug mode and step tracing live in `awaitress/debug` and `awaitress/trace`: Node's build of
+ * `awaitress` loads them when asked; other builds (a bundle for the browser, `default`) only when
+ * the program imports them.
+ */
+function notInstrumented(debug: boolean): string {
+  return debug
+    ? 'debug mode (`debug: true` or AWAITRESS_DEBUG=1) needs awaitress/debug, which this build of awaitress does not load by itself: add `import "awaitress/debug";` to the program, or turn debug mode off'
+    : 'this trace sink asks for steps (`steps: true`), which need awaitress/debug: add `import "awaitress/debug";` to the program, or give the sink `steps: false`';
+}
+
 /** asyncio's "asyncio.run() cannot be called from a running event loop". */
 function checkNotInLoop(): void {
   const task = taskContext.getStore();
@@ -289,7 +300,11 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
     trace: options.trace ?? null,
   });
   let instrumentation: Instrumentation | undefined;
-  if ((loop.debug || loop.trace !== null) && instrumenter !== null) {
+  if ((loop.debug || loop.trace?.steps === true) && instrumenter === null) {
+    loop.close();
+    throw new InvalidStateError(notInstrumented(loop.debug));
+  }
+  if ((loop.debug || loop.trace?.steps === true) && instrumenter !== null) {
     instrumentation = await instrumenter(loop, options);
   }
   if (seed !== undefined) loop.shuffle = seededRandom(seed);

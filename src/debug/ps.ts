@@ -5,10 +5,9 @@
  * Several copies of awaitress in one process (an ESM and a CJS build, two versions) each add
  * their own provider to the one function.
  */
-import type { Loop } from "../core/loop.js";
+import { FOREIGN_WAIT as FOREIGN, type Loop, type StepObserver } from "../core/loop.js";
 import { currentTask, type Task } from "../core/task.js";
 import { creationSite } from "./creation-site.js";
-import { FOREIGN, StepMonitor } from "./step-monitor.js";
 
 /** The key of the dump function on `globalThis`. */
 export const PS_KEY = Symbol.for("awaitress.ps");
@@ -55,10 +54,10 @@ export function trackLoop(loop: Loop): void {
   loops.add(new WeakRef(loop));
 }
 
-function taskOf(task: Task, loop: Loop, monitor: StepMonitor | null): PsTask {
+function taskOf(task: Task, loop: Loop, monitor: StepObserver | null): PsTask {
   const now = loop.time();
   const waiter = task._futWaiter;
-  const info = monitor?.waitOf(task);
+  const info = monitor?.waitOf?.(task);
   let state: string;
   let waitsOn: string | null = null;
   let waitingFor: number | null = null;
@@ -78,7 +77,7 @@ function taskOf(task: Task, loop: Loop, monitor: StepMonitor | null): PsTask {
     state = "waiting";
     waitsOn = FOREIGN;
   } else {
-    state = monitor === null ? "running or waiting on a foreign promise" : "running";
+    state = monitor?.waitOf === undefined ? "running or waiting on a foreign promise" : "running";
   }
   return {
     id: task.id,
@@ -100,7 +99,8 @@ export function psSnapshot(): PsSnapshot {
       loops.delete(ref);
       continue;
     }
-    const monitor = loop.steps instanceof StepMonitor ? loop.steps : null;
+    // Debug mode's step monitor knows foreign waits and since when (ps does not import it).
+    const monitor = loop.steps;
     const tasks = ([...loop.tasks] as Task[]).map((task) => taskOf(task, loop, monitor));
     const isDefault = defaultLoopCheck(loop);
     // The default loop exists as soon as anything asks for a loop; show it only with tasks.

@@ -2,7 +2,7 @@
  * `AWAITRESS_TRACE`: a process-wide recording of every loop (every `run`, the default loop),
  * written out as the chosen views when the process exits — normally, on an uncaught error, on
  * `process.exit()`, or on SIGINT/SIGTERM. `awaitress trace -- COMMAND` sets the variable for the
- * program it runs; the library reads it when it is loaded (src/index.ts).
+ * program it runs; the library reads it when it is loaded (src/node.ts, the build Node loads).
  *
  * One {@link Recorder} per loop, each a ring of `limit` events, so memory stays bounded on long
  * runs; the recordings of at most {@link MAX_LOOPS} loops are kept (the oldest finished ones go
@@ -10,7 +10,7 @@
  * and each virtual-clock run placed after the one before it (their clocks all start at 0).
  */
 import { writeFileSync } from "node:fs";
-import type { Loop } from "../core/loop.js";
+import { type Loop, type LoopHook, PROCESS_TRACE_HOOK } from "../core/loop.js";
 import { htmlTimeline } from "./html.js";
 import { perfettoJson } from "./perfetto.js";
 import { Recorder } from "./recorder.js";
@@ -300,4 +300,23 @@ export function processTraceFromEnv(env: NodeJS.ProcessEnv = process.env): Proce
     );
     return null;
   }
+}
+
+/**
+ * Installs `AWAITRESS_TRACE`'s recording for the whole process, once however many copies of
+ * awaitress load this module: its loop hook on `globalThis` (every copy's loops reach it) and its
+ * writer at exit. Does nothing when the variable is unset or malformed (reported on stderr).
+ */
+export function installProcessTrace(env: NodeJS.ProcessEnv = process.env): void {
+  const slot = globalThis as { [PROCESS_TRACE_HOOK]?: LoopHook };
+  if (slot[PROCESS_TRACE_HOOK] !== undefined) return;
+  const trace = processTraceFromEnv(env);
+  if (trace === null) return;
+  writeOnExit(trace);
+  Object.defineProperty(globalThis, PROCESS_TRACE_HOOK, {
+    value: (loop: Loop, sink: TraceSink | null) => trace.sinkFor(loop, sink),
+    configurable: true,
+    enumerable: false,
+    writable: false,
+  });
 }

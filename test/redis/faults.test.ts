@@ -5,7 +5,7 @@
  */
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { createTask, gather, run, sleep, TimeoutError, waitFor } from "../../src/index.js";
+import { createTask, gather, run, sleep, TimeoutError, waitFor } from "../../src/node.js";
 import { RedisQueue, type RedisQueueOptions } from "../../src/redis/index.js";
 import { Child } from "./children.js";
 import { RedisServer, skipRedis } from "./server.js";

@@ -15,7 +15,7 @@ import {
   sleep,
   TimeoutError,
   waitFor,
-} from "../../src/index.js";
+} from "../../src/node.js";
 import { RedisQueue, RedisQueueError, type RedisQueueOptions } from "../../src/redis/index.js";
 import { RedisServer, skipRedis } from "./server.js";
 

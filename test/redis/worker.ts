@@ -7,7 +7,7 @@
  *   produce <url> <queue> <from> <to>                 "put <item>" per resolved put, then "finished"
  *   wait <url> <queue>                                "waiting", then "shutdown <epoch ms>" on QueueShutDown
  */
-import { createTask, gather, QueueShutDown, run, sleep } from "../../src/index.js";
+import { createTask, gather, QueueShutDown, run, sleep } from "../../src/node.js";
 import { RedisQueue } from "../../src/redis/index.js";
 
 const [mode, urlArg, name, a, b] = process.argv.slice(2);
