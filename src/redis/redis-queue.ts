@@ -211,6 +211,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   private releaseHint = false;
   private reconcileScheduled = false;
   private heartbeat: NodeJS.Timeout | null = null;
+  /** The group's identity, stored in the meta hash: another (or none) after a restart without persistence. */
+  private epoch: string;
+  /** The group being created again after it vanished; null otherwise. */
+  private recreating: Promise<void> | null = null;
 
   private constructor(
     name: string,
@@ -218,8 +222,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     options: RedisQueueOptions<T>,
     clients: { commands: Client; reader: Client; subscriber: Client },
     onError: (error: RedisQueueError) => void,
+    epoch: string,
   ) {
     this.name = name;
+    this.epoch = epoch;
     this.maxsize = maxsize;
     this.codec = options.codec ?? (jsonCodec as Codec<T>);
     this.visibilityMs = Math.round((options.visibilityTimeout ?? 30) * 1000);
@@ -327,11 +333,11 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     try {
       const commands = make("commands");
       await commands.connect();
-      const maxsize = await RedisQueue.setUp(commands, name, options);
+      const { maxsize, epoch } = await RedisQueue.setUp(commands, name, options);
       const reader = make("reader");
       const subscriber = make("subscriber");
       await Promise.all([reader.connect(), subscriber.connect()]);
-      const queue = new RedisQueue<T>(name, maxsize, options, { commands, reader, subscriber }, onError);
+      const queue = new RedisQueue<T>(name, maxsize, options, { commands, reader, subscriber }, onError, epoch);
       await queue.start();
       void RedisQueue.checkPersistence(commands, options.onWarning ?? ((m) => console.warn(m)), name);
       return queue;
@@ -343,10 +349,14 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   }
 
   /** Creates the stream and group if needed and reconciles maxsize with the meta hash. */
-  private static async setUp<T>(commands: Client, name: string, options: RedisQueueOptions<T>): Promise<number> {
+  private static async setUp<T>(
+    commands: Client,
+    name: string,
+    options: RedisQueueOptions<T>,
+  ): Promise<{ maxsize: number; epoch: string }> {
     const tag = `{${name}}`;
-    await RedisQueue.ensureGroup(commands, `${tag}:stream`);
     const meta = `${tag}:meta`;
+    const epoch = await RedisQueue.ensureGroup(commands, `${tag}:stream`, meta);
     const wanted = options.maxsize;
     if (wanted !== undefined) {
       await commands.sendCommand(["HSETNX", meta, "maxsize", String(wanted)]);
@@ -357,15 +367,71 @@ export class RedisQueue<T> implements AsyncIterable<T> {
         `RedisQueue ${JSON.stringify(name)} exists with maxsize ${stored}, not ${wanted}: omit maxsize to use the stored one, or delete the key ${meta}`,
       );
     }
-    return stored;
+    return { maxsize: stored, epoch };
   }
 
-  private static async ensureGroup(commands: Client, stream: string): Promise<void> {
+  /**
+   * Creates the stream and group if needed, and the group's epoch (a random id in the meta hash
+   * that a restart without persistence loses with the group). Returns the epoch: the first
+   * process's, whichever process creates it.
+   */
+  private static async ensureGroup(commands: Client, stream: string, meta: string): Promise<string> {
     try {
       await commands.sendCommand(["XGROUP", "CREATE", stream, GROUP, "0", "MKSTREAM"]);
     } catch (error) {
       if (!errorMessage(error).includes("BUSYGROUP")) throw error;
     }
+    await commands.sendCommand(["HSETNX", meta, "epoch", `${Date.now()}-${Math.random().toString(36).slice(2)}`]);
+    return (await commands.sendCommand<string | null>(["HGET", meta, "epoch"])) ?? "";
+  }
+
+  /**
+   * The consumer group vanished (a server restart without persistence, or the keys were deleted):
+   * one error event (`onError`), the waiting getters fail with the same error, and the group, its
+   * epoch and maxsize are created again so the queue works on. Returns the error for the call that
+   * found it. While the group is being created again, a second finding reports nothing more.
+   */
+  private groupGone(cause: unknown, call?: string, consequence?: string): RedisQueueError {
+    const at = call === undefined ? "" : ` ${call} failed:`;
+    const tail = consequence === undefined ? "" : ` ${consequence}.`;
+    const error = new RedisQueueError(
+      `RedisQueue ${JSON.stringify(this.name)}${at} its consumer group is gone — the server restarted without persistence, or the keys were deleted — so items put and not acknowledged before may be lost.${tail} The group is being created again and the queue works on; to keep items across restarts run the server with appendonly yes (see docs/redis.md)`,
+      { cause },
+    );
+    if (this.recreating === null && !this.closed) {
+      this.recreating = RedisQueue.ensureGroup(this.commands, this.keys.stream, this.keys.meta)
+        .then(async (epoch) => {
+          this.epoch = epoch;
+          if (this.maxsize > 0)
+            await this.commands.sendCommand(["HSETNX", this.keys.meta, "maxsize", String(this.maxsize)]);
+        })
+        .catch(() => {
+          // The server went away again: the next finding tries again.
+        })
+        .finally(() => {
+          this.recreating = null;
+        });
+      this.onError(error);
+      this.failIdleGetters(error);
+    }
+    return error;
+  }
+
+  /** After a reconnection: is it still our group? A restart without persistence lost it (and the epoch). */
+  private checkEpoch(): void {
+    if (this.closed || this.recreating !== null) return;
+    this.commands.sendCommand<string | null>(["HGET", this.keys.meta, "epoch"]).then(
+      (epoch) => {
+        if (epoch !== this.epoch && !this.closed) {
+          this.groupGone(
+            new Error(`the queue's epoch is ${epoch === null ? "missing" : `now ${epoch}`}, was ${this.epoch}`),
+          );
+        }
+      },
+      () => {
+        // Lost again: the next reconnection looks again.
+      },
+    );
   }
 
   /** Warns when the server's persistence cannot keep what the queue promises (see docs/redis.md). */
@@ -398,6 +464,8 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   }
 
   private async start(): Promise<void> {
+    // Each later "ready" is a reconnection: the server may have restarted without its data.
+    this.commands.on("ready", () => this.checkEpoch());
     const state = await this.commands.sendCommand<string | null>(["HGET", this.keys.meta, "shutdown"]);
     if (state === "1" || state === "2") this.shutdownState = state === "2" ? 2 : 1;
     await this.subscriber.subscribe(this.keys.channel, (message: string) => {
@@ -495,7 +563,15 @@ export class RedisQueue<T> implements AsyncIterable<T> {
         },
         (error: unknown) => {
           op.inFlight = false;
-          op._fail(this.commandError("put()", error, "the item may or may not have been stored"));
+          op._fail(
+            isNoGroup(error)
+              ? this.groupGone(error, "put()", "This item was not stored: put it again")
+              : this.commandError(
+                  "put()",
+                  error,
+                  "the item may or may not have been stored: put it again if it must be, at the risk of storing it twice",
+                ),
+          );
         },
       );
     };
@@ -671,13 +747,8 @@ export class RedisQueue<T> implements AsyncIterable<T> {
       } catch (error) {
         if (this.closed) break;
         if (isNoGroup(error)) {
-          const lost = new RedisQueueError(
-            `the consumer group of RedisQueue ${JSON.stringify(this.name)} is gone (the server restarted without persistence, or the key was deleted): items put before may be lost; the group is created again`,
-            { cause: error },
-          );
-          this.onError(lost);
-          this.failIdleGetters(lost);
-          await RedisQueue.ensureGroup(this.commands, this.keys.stream).catch(() => {});
+          this.groupGone(error);
+          await this.recreating;
           continue;
         }
         failures++;
@@ -1190,6 +1261,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
 
   private commandError(what: string, error: unknown, consequence?: string): RedisQueueError {
     if (error instanceof RedisQueueError) return error;
+    if (isNoGroup(error)) return this.groupGone(error, what);
     const tail = consequence === undefined ? "" : ` (${consequence})`;
     return new RedisQueueError(
       `RedisQueue ${JSON.stringify(this.name)} ${what} failed: ${errorMessage(error)}${tail}`,

@@ -6,7 +6,7 @@
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { CancelledError, createTask, gather, run, sleep, TimeoutError, timeout, waitFor } from "../../src/index.js";
-import { RedisQueue, type RedisQueueOptions } from "../../src/redis/index.js";
+import { RedisQueue, RedisQueueError, type RedisQueueOptions } from "../../src/redis/index.js";
 import { Child } from "./children.js";
 import { RedisServer, skipRedis } from "./server.js";
 
@@ -394,6 +394,78 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
     await q.close();
     await durable.stop();
   }, 90_000);
+
+  it("a server restart without persistence: the consumer group is gone — an error event and a clear error, not a hang; the queue works on", async () => {
+    const volatile = await RedisServer.start({ appendonly: false });
+    const consumerErrors: RedisQueueError[] = [];
+    const producerErrors: RedisQueueError[] = [];
+    const q = await connect<number>(
+      "no-persistence",
+      { maxsize: 10, onError: (e) => consumerErrors.push(e) },
+      volatile.url,
+    );
+    const p = await connect<number>("no-persistence", { onError: (e) => producerErrors.push(e) }, volatile.url);
+    onTestFinished(async () => {
+      await Promise.all([q.close(), p.close()]);
+      await volatile.stop();
+    });
+    const gone = /consumer group is gone .* items put and not acknowledged before may be lost\. .*appendonly yes/;
+    await run(async () => {
+      await p.put(1);
+      expect(await waitFor(q.get(), 2)).toBe(1);
+      await q.taskDone();
+      const waiting = createTask(() => q.get()); // blocked on the server when it dies
+      await sleep(0.1);
+      const restartedAt = Date.now();
+      await volatile.kill9();
+      await volatile.launch(); // same port, same directory, nothing kept
+      // The waiting get fails with the error (within seconds, not never), and both processes'
+      // queues report one error event each, from the reader or from the reconnection's epoch check.
+      const error = await waitFor(waiting, 5).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(RedisQueueError);
+      expect((error as Error).message).toMatch(gone);
+      const goneEvents = (errors: RedisQueueError[]): RedisQueueError[] => errors.filter((e) => gone.test(e.message));
+      while (goneEvents(producerErrors).length === 0 && Date.now() - restartedAt < 5000) await sleep(0.05);
+      console.log(
+        `restart without persistence: the waiting get failed after ${Date.now() - restartedAt} ms; group-gone events: consumer ${goneEvents(consumerErrors).length}, producer ${goneEvents(producerErrors).length}; all events: ${[...consumerErrors, ...producerErrors].map((e) => e.message.slice(0, 60)).join(" | ")}`,
+      );
+      expect(goneEvents(consumerErrors)).toEqual([error]);
+      expect(goneEvents(producerErrors)).toHaveLength(1);
+      // Besides, at most the connection loss itself, once per queue.
+      expect(consumerErrors.length - 1).toBeLessThanOrEqual(1);
+      expect(producerErrors.length - 1).toBeLessThanOrEqual(1);
+      // Created again, with the maxsize: the queue works on.
+      await p.put(2);
+      expect(await waitFor(q.get(), 3)).toBe(2);
+      await q.taskDone();
+      await waitFor(p.join(), 3);
+      const meta = createClient({ url: volatile.url, RESP: 2 });
+      await meta.connect();
+      expect(await meta.sendCommand(["HGET", q.keys.meta, "maxsize"])).toBe("10");
+      // The keys deleted under a live queue (no reconnection): the put that finds it fails, clearly.
+      await p.put(3);
+      await meta.sendCommand(["XGROUP", "DESTROY", q.keys.stream, "awaitress"]);
+      meta.destroy();
+      const put = await p.put(4).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(put).toBeInstanceOf(RedisQueueError);
+      expect((put as Error).message).toMatch(
+        /put\(\) failed: its consumer group is gone .*This item was not stored: put it again\./,
+      );
+      expect(goneEvents(producerErrors)).toHaveLength(2);
+      await sleep(0.1);
+      await p.put(4); // the group is back: put again, and both items arrive
+      expect([await waitFor(q.get(), 3), await waitFor(q.get(), 3)]).toEqual([3, 4]);
+      await q.taskDone();
+      await q.taskDone();
+      await waitFor(p.join(), 3);
+    });
+  }, 60_000);
 
   it("CLIENT KILL of every connection mid-run: workers resume", async () => {
     const ITEMS = 500;
