@@ -15,7 +15,7 @@
  *   maxsize, whatever the number of producers.
  */
 import { hostname } from "node:os";
-import { createClient } from "redis";
+import { createClient, ErrorReply, TimeoutError as RedisTimeoutError } from "redis";
 import { Future, PENDING } from "../core/future.js";
 import { getRunningLoop, type Loop, taskContext } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
@@ -130,7 +130,9 @@ function checkSeconds(value: unknown, name: string, min: number): number {
 }
 
 function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  // node-redis's errors of the connection often have no message: their class says what happened.
+  return error.message || error.constructor.name;
 }
 
 function isNoGroup(error: unknown): boolean {
@@ -279,7 +281,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
       if (lossReported) return;
       lossReported = true;
       onError(
-        new RedisQueueError(`lost the connection to ${url}: ${errorMessage(error)} (reconnecting)`, { cause: error }),
+        new RedisQueueError(
+          `RedisQueue ${JSON.stringify(name)} lost the connection to ${url}: ${errorMessage(error)}. It reconnects by itself (waiting gets resume; a put in flight fails and may be retried)`,
+          { cause: error },
+        ),
       );
     };
     const clients: Client[] = [];
@@ -298,7 +303,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
             reconnectStrategy: (retries: number, cause: Error) => {
               if (!connected) {
                 if (retries >= 2) {
-                  return new RedisQueueError(`cannot connect to Redis at ${url}: ${errorMessage(cause)}`, { cause });
+                  return new RedisQueueError(
+                    `cannot connect to Redis at ${url}: ${errorMessage(cause)}. Check the url option and that redis-server runs there`,
+                    { cause },
+                  );
                 }
                 return 100;
               }
@@ -307,9 +315,12 @@ export class RedisQueue<T> implements AsyncIterable<T> {
           },
         }) as Client;
       } catch (error) {
-        throw new RedisQueueError(`cannot use the Redis URL ${JSON.stringify(url)}: ${errorMessage(error)}`, {
-          cause: error,
-        });
+        throw new RedisQueueError(
+          `cannot use the Redis URL ${JSON.stringify(url)}: ${errorMessage(error)}. Give the url option as redis://[[user]:password@]host[:port][/db]`,
+          {
+            cause: error,
+          },
+        );
       }
       client.on("ready", () => {
         connected = true;
@@ -344,7 +355,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     } catch (error) {
       destroyAll();
       if (error instanceof RedisQueueError || error instanceof TypeError || error instanceof RangeError) throw error;
-      throw new RedisQueueError(`cannot connect to Redis at ${url}: ${errorMessage(error)}`, { cause: error });
+      throw new RedisQueueError(
+        `cannot connect to Redis at ${url}: ${errorMessage(error)}. Check the url option and that redis-server runs there`,
+        { cause: error },
+      );
     }
   }
 
@@ -776,7 +790,12 @@ export class RedisQueue<T> implements AsyncIterable<T> {
         payload,
         deliveries: Number(deliveries),
       }));
-      if (entries.length > 0) return entries;
+      if (entries.length > 0) {
+        // As many as asked for: there may be more to take over, so the next look claims again
+        // at once (not after the claim interval: a dead worker's items come back in one go).
+        if (entries.length >= want) this.releaseHint = true;
+        return entries;
+      }
     }
     const args = ["XREADGROUP", "GROUP", GROUP, this.consumer, "COUNT", String(want)];
     if (block !== null) args.push("BLOCK", String(block));
@@ -785,15 +804,24 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     if (block === null) {
       reply = await this.commands.sendCommand(args);
     } else {
-      const id = this.reader.sendCommand<number>(["CLIENT", "ID"]);
-      const read = this.reader.sendCommand(args, { timeout: block + this.commandMs });
-      // Both fail together when the connection drops: the read's rejection must not go unhandled.
-      read.catch(() => {});
-      this.readerId = await id;
-      this.readerBlocked = true;
+      // The read is always awaited to its end, whatever happens to CLIENT ID: a read abandoned
+      // while queued offline would be sent on reconnection, and the entries it then took would
+      // wait (pending for this consumer, in no one's hands) for the visibility timeout.
+      let reading = true;
+      this.reader.sendCommand<number>(["CLIENT", "ID"]).then(
+        (id) => {
+          if (!reading) return;
+          this.readerId = id;
+          this.readerBlocked = true;
+        },
+        () => {
+          // The read fails too, or succeeds: it is awaited below either way.
+        },
+      );
       try {
-        reply = await read;
+        reply = await this.reader.sendCommand(args, { timeout: block + this.commandMs });
       } finally {
+        reading = false;
         this.readerBlocked = false;
       }
     }
@@ -1256,19 +1284,26 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   }
 
   private closedError(what: string): RedisQueueError {
-    return new RedisQueueError(`RedisQueue.${what} on ${JSON.stringify(this.name)} after close() in this process`);
+    return new RedisQueueError(
+      `RedisQueue.${what} on ${JSON.stringify(this.name)} after close() in this process: connect again (RedisQueue.connect) to go on using the queue`,
+    );
   }
 
   private commandError(what: string, error: unknown, consequence?: string): RedisQueueError {
     if (error instanceof RedisQueueError) return error;
     if (isNoGroup(error)) return this.groupGone(error, what);
-    const tail = consequence === undefined ? "" : ` (${consequence})`;
-    return new RedisQueueError(
-      `RedisQueue ${JSON.stringify(this.name)} ${what} failed: ${errorMessage(error)}${tail}`,
-      {
-        cause: error,
-      },
-    );
+    let reason: string;
+    if (error instanceof RedisTimeoutError) {
+      reason = `no answer within the command timeout (${this.commandMs / 1000} s): the connection is down or the server is overloaded`;
+    } else if (error instanceof ErrorReply) {
+      reason = `the server answered ${JSON.stringify(error.message)}`;
+    } else {
+      reason = `${errorMessage(error)} (the connection is down: it reconnects by itself)`;
+    }
+    const tail = consequence === undefined ? "" : `; ${consequence}`;
+    return new RedisQueueError(`RedisQueue ${JSON.stringify(this.name)} ${what} failed: ${reason}${tail}`, {
+      cause: error,
+    });
   }
 }
 

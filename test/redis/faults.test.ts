@@ -189,7 +189,17 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
     const all: Child[] = [...workers];
     const killedAt = new Map<Child, number>();
     await Promise.all(workers.map((w) => w.until((l) => l.startsWith("ready "))));
-    for (let i = 0; i < ITEMS; i++) void q.putNowait(i);
+    // Pipelined in batches of 500: 10,000 at once can outlast the command timeout on a loaded
+    // machine (the last ones still unwritten after 5 s fail, unstored).
+    const putFailures: string[] = [];
+    const producing = (async () => {
+      for (let from = 0; from < ITEMS; from += 500) {
+        const batch = Array.from({ length: Math.min(500, ITEMS - from) }, (_, k) => from + k);
+        await Promise.all(
+          batch.map((i) => q.putNowait(i).then(undefined, (e: unknown) => putFailures.push(`item ${i}: ${String(e)}`))),
+        );
+      }
+    })();
     const done = (): Set<number> => {
       const s = new Set<number>();
       for (const w of all) for (const l of w.lines) if (l.startsWith("done ")) s.add(Number(l.split(" ")[1]));
@@ -205,6 +215,7 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
       all.push(fresh);
       workers = workers.map((w) => (w === victim ? fresh : w));
     }
+    await producing;
     await waitFor(q.join(), 60);
     const doneAtJoin = done().size;
     expect(await leftOver(q)).toEqual({ length: 0, pending: 0 });
@@ -218,6 +229,7 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
     console.log(
       `kill -9 x4 over ${ITEMS} items: ${report.summary}; pending after join: ${after.pending}, stream length ${after.length}; ${done().size - doneAtJoin} items' "done" lines arrived after join() resolved; ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
+    expect(putFailures).toEqual([]);
     expect(report.unexplained).toEqual([]);
     const c = report.counts;
     expect(c.processed).toBe(ITEMS);
@@ -248,6 +260,94 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
     expect(got.sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     await waitFor(q.join(), 5);
     await q.close();
+  }, 30_000);
+
+  it("a worker killed while holding items it fetched: its heartbeat kept them while it lived; after the kill each comes back once", async () => {
+    const name = "kill-holding";
+    const VISIBILITY = 1.5;
+    const q = await connect<number>(name, { visibilityTimeout: VISIBILITY });
+    const holder = new Child(["hold", server.url, name, "6", String(VISIBILITY)]);
+    await holder.until((l) => l === "ready");
+    for (let i = 0; i < 20; i++) await q.put(i);
+    const holding = (): number[] => holder.lines.filter((l) => l.startsWith("holding ")).map((l) => Number(l.slice(8)));
+    while (holding().length < 6) await sleep(0.02);
+    const held = holding().sort((x, y) => x - y);
+    const got: number[] = [];
+    await run(async () => {
+      for (let i = 0; i < 14; i++) {
+        got.push(await waitFor(q.get(), 5));
+        await q.taskDone();
+      }
+      // Past the visibility timeout, the live holder's heartbeat still keeps its six.
+      await expect(waitFor(q.get(), VISIBILITY * 1.5)).rejects.toBeInstanceOf(TimeoutError);
+      const killed = Date.now();
+      await holder.kill9();
+      const back: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        back.push(await waitFor(q.get(), VISIBILITY * 3));
+        await q.taskDone();
+      }
+      console.log(
+        `killed holding ${held.length} items (${held.join(", ")}): all back ${Date.now() - killed} ms after the kill (visibility ${VISIBILITY * 1000} ms)`,
+      );
+      expect(back.sort((x, y) => x - y)).toEqual(held);
+      expect([...got, ...back].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    });
+    await waitFor(q.join(), 5);
+    expect(await leftOver(q)).toEqual({ length: 0, pending: 0 });
+    await q.close();
+  }, 30_000);
+
+  it("a lost connection: each call in flight fails with a clear RedisQueueError, a waiting get resumes once the server is back", async () => {
+    const flaky = await RedisServer.start({ appendfsync: "always" });
+    const events: RedisQueueError[] = [];
+    const q = await connect<number>("lost", { commandTimeout: 0.5, onError: (e) => events.push(e) }, flaky.url);
+    onTestFinished(async () => {
+      await q.close();
+      await flaky.stop();
+    });
+    await run(async () => {
+      const waiting = createTask(() => q.get());
+      await sleep(0.1);
+      await flaky.kill9();
+      const failure = (p: PromiseLike<unknown>): Promise<unknown> =>
+        Promise.resolve(p).then(
+          () => null,
+          (e: unknown) => e,
+        );
+      const put = await failure(q.put(1));
+      expect(put).toBeInstanceOf(RedisQueueError);
+      expect((put as Error).message).toMatch(
+        /^RedisQueue "lost" put\(\) failed: no answer within the command timeout \(0\.5 s\): the connection is down or the server is overloaded; the item may or may not have been stored: put it again/,
+      );
+      const size = await failure(q.qsize());
+      expect(size).toBeInstanceOf(RedisQueueError);
+      expect((size as Error).message).toMatch(/qsize\(\) failed: no answer within the command timeout/);
+      expect(events.map((e) => e.message)).toEqual([
+        expect.stringMatching(/lost the connection to redis:\/\/127\.0\.0\.1:\d+: .*It reconnects by itself/),
+      ]);
+      expect(waiting.done()).toBe(false); // a waiting get is not an error: it waits for the server
+      await flaky.launch();
+      for (;;) {
+        try {
+          await q.put(2);
+          break;
+        } catch {
+          await sleep(0.1); // until the client has reconnected
+        }
+      }
+      const item = await waitFor(waiting, 5);
+      // Item 1's put failed: stored or not. Whatever came, it is 1 or 2, and 2 is there too.
+      const rest: number[] = [];
+      await q.taskDone();
+      while ((await q.qsize()) > 0) {
+        rest.push(await waitFor(q.get(), 2));
+        await q.taskDone();
+      }
+      expect([item, ...rest].sort()).toContain(2);
+      expect(new Set([item, ...rest].filter((i) => i !== 1 && i !== 2)).size).toBe(0);
+      await waitFor(q.join(), 3);
+    });
   }, 30_000);
 
   it("10,000 randomly timed get cancellations (waitFor, timeout, signal, task.cancel) racing puts: nothing lost, nothing stuck", async () => {
