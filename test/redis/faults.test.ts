@@ -435,7 +435,12 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
   it("kill -9 of the server and a restart from the same directory: every resolved put processed, nothing acknowledged redelivered", async () => {
     const durable = await RedisServer.start({ appendfsync: "always" });
     const ITEMS = 600;
-    const q = await connect<number>("server-kill", { visibilityTimeout: 1 }, durable.url);
+    const events: RedisQueueError[] = [];
+    const q = await connect<number>(
+      "server-kill",
+      { visibilityTimeout: 1, onError: (e) => events.push(e) },
+      durable.url,
+    );
     onTestFinished(async () => {
       await q.close(); // before its server stops (a failed test's queue would otherwise wait for it)
       await durable.stop();
@@ -491,6 +496,9 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
     );
     expect(lost).toEqual([]);
     expect(redelivered).toEqual([]);
+    // The group survived the crash (its epoch with it): a lost connection reported, no lost group.
+    expect(events.some((e) => /lost the connection/.test(e.message))).toBe(true);
+    expect(events.filter((e) => /consumer group is gone/.test(e.message))).toEqual([]);
     await q.close();
     await durable.stop();
   }, 90_000);
@@ -569,7 +577,8 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
 
   it("CLIENT KILL of every connection mid-run: workers resume", async () => {
     const ITEMS = 500;
-    const q = await connect<number>("client-kill", { visibilityTimeout: 1 });
+    const events: RedisQueueError[] = [];
+    const q = await connect<number>("client-kill", { visibilityTimeout: 1, onError: (e) => events.push(e) });
     const seen = new Set<number>();
     await run(async () => {
       const consumers = Array.from({ length: 4 }, () =>
@@ -602,6 +611,8 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
       await waitFor(gather(...consumers), 30);
     });
     expect(seen.size).toBe(ITEMS);
+    // Reconnected to the same server: its epoch check finds the same group.
+    expect(events.filter((e) => /consumer group is gone/.test(e.message))).toEqual([]);
     await waitFor(q.join(), 10);
     await q.close();
   }, 60_000);
