@@ -264,7 +264,9 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
 
   it("a worker killed while holding items it fetched: its heartbeat kept them while it lived; after the kill each comes back once", async () => {
     const name = "kill-holding";
-    const VISIBILITY = 1.5;
+    // Long enough that a loaded machine's stalls (the heartbeat is a timer) do not hand the live
+    // holder's items over: beats every 0.83 s, a takeover needs 2.5 s without one.
+    const VISIBILITY = 2.5;
     const q = await connect<number>(name, { visibilityTimeout: VISIBILITY });
     const holder = new Child(["hold", server.url, name, "6", String(VISIBILITY)]);
     await holder.until((l) => l === "ready");
@@ -542,9 +544,10 @@ describe.skipIf(skipRedis)("RedisQueue faults", () => {
       );
       expect(goneEvents(consumerErrors)).toEqual([error]);
       expect(goneEvents(producerErrors)).toHaveLength(1);
-      // Besides, at most the connection loss itself, once per queue.
-      expect(consumerErrors.length - 1).toBeLessThanOrEqual(1);
-      expect(producerErrors.length - 1).toBeLessThanOrEqual(1);
+      // Besides, only the connection loss itself.
+      for (const e of [...consumerErrors, ...producerErrors].filter((x) => !gone.test(x.message))) {
+        expect(e.message).toMatch(/lost the connection/);
+      }
       // Created again, with the maxsize: the queue works on.
       await p.put(2);
       expect(await waitFor(q.get(), 3)).toBe(2);
