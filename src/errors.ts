@@ -77,7 +77,9 @@ export class TimeoutError extends AwaitressError {}
  */
 export class InvalidStateError extends AwaitressError {}
 
+/** An error class (any constructor). @inline */
 type ErrorClass = abstract new (...args: never[]) => unknown;
+/** What `split` and `subgroup` match: an error class, a list of them, or a predicate. @inline */
 type Matcher = ErrorClass | readonly ErrorClass[] | ((error: unknown) => boolean);
 
 function toPredicate(matcher: Matcher): (error: unknown) => boolean {

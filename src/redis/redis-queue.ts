@@ -142,7 +142,7 @@ function delay(ms: number): Promise<void> {
 }
 
 /**
- * A queue with the contract of {@link Queue}, stored in Redis Streams: many processes put into
+ * A queue with the contract of {@link "awaitress"!Queue}, stored in Redis Streams: many processes put into
  * and get from one queue. Create one with {@link RedisQueue.connect}; end with `close()`.
  *
  * Departures from the in-memory `Queue`, all forced by the network:
