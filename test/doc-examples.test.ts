@@ -67,7 +67,7 @@ const FILE_PRELUDE: Record<string, Record<string, string>> = {
     taskB: "declare const taskB: Task<{ b: string }>;",
   },
   "src/debug/step-monitor.ts": {
-    loop: 'declare const loop: import("./src/core/loop.js").Loop;',
+    loop: "declare const loop: ConstructorParameters<typeof StepMonitor>[0];",
   },
   "src/internal/bundle.ts": {
     build: 'import { build } from "esbuild";',
