@@ -144,7 +144,7 @@ function delay(ms: number): Promise<void> {
 }
 
 /**
- * A queue with the contract of {@link Queue}, stored in Redis Streams: many processes put into
+ * A queue with the contract of {@link "awaitress"!Queue}, stored in Redis Streams: many processes put into
  * and get from one queue. Create one with {@link RedisQueue.connect}; end with `close()`.
  *
  * Departures from the in-memory `Queue`, all forced by the network:
@@ -256,7 +256,8 @@ export class RedisQueue<T> implements AsyncIterable<T> {
    * reached (after two quick retries), with `TypeError`/`RangeError` for bad options.
    *
    * @example
-   * const queue = await RedisQueue.connect<string>("jobs", { url: process.env.REDIS_URL, maxsize: 1000 });
+   * const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+   * const queue = await RedisQueue.connect<string>("jobs", { url, maxsize: 1000 });
    */
   static async connect<T>(name: string, options: RedisQueueOptions<T> = {}): Promise<RedisQueue<T>> {
     if (typeof name !== "string" || name === "" || /[{}]/.test(name)) {
