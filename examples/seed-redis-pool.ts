@@ -10,14 +10,14 @@
  * once it is drained), and waits for `join()`: every job done, in whichever process.
  * Each worker process prints `job <id> by <process>.<worker>` per job and its pool's summary.
  *
- * In your own code, import from "awaitress" and "awaitress/redis" instead of "../src/...".
+ * Imports the package by name (the project maps it to src/ in development).
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { run, sleep, Timer, workerPool } from "../src/node.js";
-import { RedisQueue } from "../src/redis/index.js";
+import { run, sleep, Timer, workerPool } from "awaitress";
+import { RedisQueue } from "awaitress/redis";
 
 interface Job {
   readonly id: number;
