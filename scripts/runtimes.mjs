@@ -42,7 +42,9 @@ function installedVersion(dir, pkg) {
  */
 export function runtimePath(name) {
   const spec = RUNTIMES[name];
-  if (spec === undefined) throw new Error(`Unknown runtime ${name}: expected one of ${Object.keys(RUNTIMES).join(", ")}`);
+  if (spec === undefined) {
+    throw new Error(`Unknown runtime ${name}: expected one of ${Object.keys(RUNTIMES).join(", ")}`);
+  }
   const override = process.env[spec.env];
   if (override) return override;
   const dir = cacheDir(name);
@@ -58,11 +60,21 @@ export function runtimePath(name) {
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   execFileSync(
     npm,
-    ["install", "--prefix", dir, "--no-audit", "--no-fund", "--no-save", "--ignore-scripts", `${spec.pkg}@${spec.version}`],
+    [
+      "install",
+      "--prefix",
+      dir,
+      "--no-audit",
+      "--no-fund",
+      "--no-save",
+      "--ignore-scripts",
+      `${spec.pkg}@${spec.version}`,
+    ],
     { stdio: ["ignore", "ignore", "inherit"] },
   );
   if (!existsSync(binary)) throw new Error(`npm installed ${spec.pkg}@${spec.version} but ${binary} is missing`);
-  process.stderr.write(`fetched ${spec.label} ${spec.version} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  const seconds = (performance.now() - started) / 1000;
+  process.stderr.write(`fetched ${spec.label} ${spec.version} in ${seconds.toFixed(1)} s\n`);
   return binary;
 }
 
