@@ -56,16 +56,21 @@ function runtimeName(): string {
   return `this runtime (node ${process.version})`;
 }
 
-/** Says, once per process, what debug mode and step tracing cannot see on this runtime. */
-function warnPartialHooks(): void {
+/**
+ * Says, once per process, what debug mode and step tracing cannot see on this runtime; resolves
+ * once the warning is out (it is printed on a later tick, and printing it inside the loop's first
+ * slice would make the loop yield to the host there).
+ */
+async function warnPartialHooks(): Promise<void> {
   if (warnedPartial) return;
   warnedPartial = true;
   process.emitWarning(
     `Debug mode and step tracing see only each task's first step on ${runtimeName()}: its node:async_hooks createHook() does not call before/after around promise continuations. ` +
-      "Unavailable: slow-step reports, the watchdog's live blocked-loop reports and trace step events for steps after a task's first await, and foreign-promise waits. " +
-      "Still works: all of these for first steps, creation sites, the task tree printed on a signal, and everything outside debug mode.",
+      "Unavailable after a task's first await: slow-step reports, the watchdog's live blocked-loop reports, and waits on foreign promises (a trace shows such a task as running). " +
+      "Still works: those reports for first steps, creation sites, the task tree printed on a signal, and every event the loop traces itself.",
     { type: "AwaitressWarning", code: PARTIAL_STEP_HOOKS_WARNING },
   );
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /** Options of {@link StepMonitor}. */
@@ -145,7 +150,7 @@ export class StepMonitor implements StepObserver {
   async start(): Promise<void> {
     this.everyStep = await promiseHooksWork();
     if (this.everyStep) this.enableHook();
-    else warnPartialHooks();
+    else await warnPartialHooks();
     const blocked = this.options.blockedThreshold;
     if (blocked !== null) {
       this.watchdog = new Watchdog({
