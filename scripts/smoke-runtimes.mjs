@@ -121,10 +121,11 @@ function command(runtime, binary, c) {
     return [process.execPath, [...(c.file.endsWith(".ts") ? ["--import", "tsx"] : []), c.file, ...args]];
   }
   if (runtime === "bun") return [binary, [c.file, ...args]];
-  // Examples that import the TypeScript sources as "../src/index.js" need Deno's sloppy imports
-  // (.js resolved to .ts, as tsc and Bun do); importing "awaitress" (the package's own name)
-  // needs nothing.
-  const sloppy = readFileSync(join(root, c.file), "utf8").includes('from "../src/') ? ["--sloppy-imports"] : [];
+  // A TypeScript file that imports another as "./other.js" (the examples: "../src/index.js",
+  // "./crawler-site.js") needs Deno's sloppy imports (.js resolved to .ts, as tsc and Bun do);
+  // importing "awaitress" (the package's own name) needs nothing.
+  const source = readFileSync(join(root, c.file), "utf8");
+  const sloppy = c.file.endsWith(".ts") && /from "\.{1,2}\/[^"]+\.js"/.test(source) ? ["--sloppy-imports"] : [];
   return [binary, ["run", "--no-prompt", ...sloppy, ...(c.deno ?? []), c.file, ...args]];
 }
 
@@ -177,6 +178,12 @@ function checkBuild() {
 
 const wanted = process.argv.slice(2);
 const runtimes = wanted.length > 0 ? wanted : ["bun", "deno"];
+for (const r of runtimes) {
+  if (r !== "bun" && r !== "deno") {
+    console.error(`smoke-runtimes: unknown runtime ${r}: expected bun or deno`);
+    process.exit(2);
+  }
+}
 const buildProblem = checkBuild();
 if (buildProblem !== null) {
   console.error(`smoke-runtimes: ${buildProblem}`);
