@@ -28,8 +28,9 @@ Task One elapsed time: 2.0
 Total elapsed time: 17.0
 `;
 
-// Deno asks for permissions. The library reads these variables at import and in run() (Deno
-// throws NotCapable without them), and nothing else: the smoke scripts grant only these.
+// Deno asks for permissions. The core reads these variables, at import and in run(), and Deno
+// throws NotCapable without them; the terminal timeline and the progress bar read more (NO_COLOR,
+// COLUMNS, ...): the cases using those get --allow-env.
 const LIBRARY_ENV = "--allow-env=AWAITRESS_TRACE,AWAITRESS_DEBUG";
 
 /** Replaces wall-clock figures ("12 ms", "4.69s", "[ 0.47s]") so outputs can be compared. */
