@@ -7,7 +7,8 @@
 //
 //   node smoke/debug.mjs        bun smoke/debug.mjs        deno run -A smoke/debug.mjs
 import assert from "node:assert/strict";
-import { createTask, Recorder, run, sleep } from "awaitress";
+import { createTask, run, sleep } from "awaitress";
+import { Recorder } from "awaitress/trace";
 
 const CODE = "AWAITRESS_PARTIAL_STEP_HOOKS";
 const versions = /** @type {Record<string, string | undefined>} */ (process.versions);
