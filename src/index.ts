@@ -20,7 +20,7 @@ export { VirtualClock, type VirtualClockOptions } from "./clock/virtual.js";
 export type { Awaitable, AwaitedResult } from "./core/ensure-future.js";
 export { type DoneCallback, Future } from "./core/future.js";
 // Running a program: the loop, its main task, errors nobody handled.
-export { type ErrorContext, type ErrorHandler, getRunningLoop, Loop } from "./core/loop.js";
+export { type ErrorContext, type ErrorHandler, getRunningLoop, type Loop } from "./core/loop.js";
 // Synchronisation primitives.
 export type { SignalOptions } from "./core/park.js";
 export { type RunOptions, type RunSignal, run } from "./core/run.js";

@@ -196,7 +196,7 @@ export class TaskGroup {
       throw new InvalidStateError("TaskGroup has already been entered: a TaskGroup runs one block; create a new one");
     }
     const parent = currentTask() as Task;
-    this.loop = parent.loop;
+    this.loop = parent._loop;
     this.parentTask = parent;
     this.entered = true;
     parent._enterScope(this.scope);

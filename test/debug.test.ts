@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { runningLoop } from "../src/core/loop.js";
 import { formatTaskTree } from "../src/debug/index.js";
 import { StepMonitor } from "../src/debug/step-monitor.js";
-import { createTask, type ErrorContext, gather, getRunningLoop, Queue, run, sleep } from "../src/node.js";
+import { createTask, type ErrorContext, gather, Queue, run, sleep } from "../src/node.js";
 import { Recorder } from "../src/trace/index.js";
 
 function busy(ms: number): void {
@@ -79,7 +80,7 @@ describe("debug mode: the live watchdog", () => {
     let monitor: StepMonitor | undefined;
     await run(
       async () => {
-        monitor = getRunningLoop().steps as StepMonitor;
+        monitor = runningLoop().steps as StepMonitor;
         const t = createTask(
           async () => {
             await sleep(0);

@@ -26,7 +26,6 @@ const EXPORTS = [
   "InvalidStateError",
   "LifoQueue",
   "Lock",
-  "Loop",
   "PriorityQueue",
   "Queue",
   "QueueEmpty",

@@ -14,7 +14,7 @@
  *   of 100,000 futures completes or cancels without deep recursion.
  */
 import { CancelledError, InvalidStateError } from "../errors.js";
-import { getRunningLoop, type Loop, taskContext } from "./loop.js";
+import { type Loop, type LoopImpl, runningLoop, taskContext } from "./loop.js";
 
 /** @internal */
 export const PENDING = 0;
@@ -31,7 +31,7 @@ export const CANCELLED = 3;
  */
 export interface Awaiter {
   readonly id: number;
-  readonly loop: Loop;
+  readonly _loop: LoopImpl;
   _state: number;
   _futWaiter: Future<unknown> | null;
   _mustCancel: boolean;
@@ -60,7 +60,7 @@ let trampolining = false;
  * order, before the outermost call returns). Errors are reported, never swallowed silently.
  * @internal
  */
-export function trampoline<A>(fn: (arg: A) => void, arg: A, loop: Loop): void {
+export function trampoline<A>(fn: (arg: A) => void, arg: A, loop: LoopImpl): void {
   deferred.push(fn, arg, loop);
   if (trampolining) return;
   trampolining = true;
@@ -69,7 +69,7 @@ export function trampoline<A>(fn: (arg: A) => void, arg: A, loop: Loop): void {
     while (i < deferred.length) {
       const f = deferred[i] as (arg: unknown) => void;
       const a = deferred[i + 1];
-      const l = deferred[i + 2] as Loop;
+      const l = deferred[i + 2] as LoopImpl;
       i += 3;
       try {
         f(a);
@@ -184,7 +184,7 @@ export function resumeReaction(r: Reaction): void {
 /** @internal */
 export interface FailureRecord {
   readonly error: unknown;
-  readonly loop: Loop;
+  readonly loop: LoopImpl;
   /** The task, held weakly: a record must not keep its future alive. */
   readonly task: WeakRef<object> | null;
   readonly description: string;
@@ -209,7 +209,7 @@ const collected = new FinalizationRegistry<FailureRecord>((record) => {
  */
 export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */
-  readonly _loop: Loop;
+  readonly _loop: LoopImpl;
   /** @internal */
   _state: number = PENDING;
   /** @internal result, or undefined */
@@ -237,7 +237,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   private settled: Promise<T> | undefined = undefined;
 
   constructor(loop?: Loop) {
-    this._loop = loop ?? getRunningLoop();
+    // Every Loop is a LoopImpl: the interface is the public face of the one class.
+    this._loop = (loop as LoopImpl | undefined) ?? runningLoop();
   }
 
   /** @internal whether someone looked at the error (asyncio's `__log_traceback` inverse) */
@@ -466,7 +467,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       trace.event({ type: "task-suspended", time: loop.time(), task: task.id, on: this._waitLabel() });
     }
     // The task's step ends here: the loop may run the next ready callback.
-    task.loop._endStep(task);
+    task._loop._endStep(task);
     // A cancellation requested while the task ran is delivered at this await (the checkpoint).
     if (task._mustCancel && this.cancel(task._cancelMessage)) task._mustCancel = false;
   }

@@ -15,6 +15,8 @@ import type { FailureRecord, Future } from "./future.js";
 /** What the loop knows of a task; the full class lives in task.ts. */
 export interface LoopTask extends RegistryNode {
   readonly loop: Loop;
+  /** @internal The same loop, as the library's own code sees it. */
+  readonly _loop: LoopImpl;
   readonly id: number;
   done(): boolean;
 }
@@ -110,7 +112,7 @@ export interface StepObserver {
  */
 class LoopTimer {
   constructor(
-    readonly loop: Loop,
+    readonly loop: LoopImpl,
     readonly callback: Callback,
     readonly arg: unknown,
     readonly wrapped: boolean,
@@ -151,7 +153,7 @@ class GuardedSink implements TraceSink {
   off = false;
   constructor(
     private readonly sink: TraceSink,
-    private readonly loop: Loop,
+    private readonly loop: LoopImpl,
   ) {
     let steps = false;
     try {
@@ -188,8 +190,8 @@ class GuardedSink implements TraceSink {
   }
 }
 
-let activeLoop: Loop | undefined;
-let defaultLoop: Loop | undefined;
+let activeLoop: LoopImpl | undefined;
+let defaultLoop: LoopImpl | undefined;
 
 /**
  * Called for every loop as it is made (every `run`, the default loop), with the sink the loop was
@@ -198,7 +200,7 @@ let defaultLoop: Loop | undefined;
  * recorder, without the core importing them.
  * @internal
  */
-export type LoopHook = (loop: Loop, sink: TraceSink | null) => TraceSink | null;
+export type LoopHook = (loop: LoopImpl, sink: TraceSink | null) => TraceSink | null;
 
 let loopHook: LoopHook | null = null;
 
@@ -217,9 +219,52 @@ export const PROCESS_TRACE_HOOK: unique symbol = Symbol.for("awaitress.processTr
 
 /**
  * An event loop: the waiter. It runs ready callbacks in FIFO order, one batch per microtask
- * (a "pass"), and keeps the timers on its clock.
+ * (a "pass"), and keeps the timers on its clock. `run` makes one for each program (and a default
+ * real-time loop serves code outside any `run`); find it with {@link getRunningLoop}.
+ *
+ * This is what programs may use of it, after asyncio's `AbstractEventLoop`: the clock and
+ * `time()`, `call_soon`/`call_at`/`call_later`, the exception handler, `get_debug()` and
+ * `is_closed()`. Tasks are made with {@link createTask}, not on the loop; the loop is closed by
+ * `run`, not by the program.
+ *
+ * @example
+ * await run(async () => {
+ *   const loop = getRunningLoop();
+ *   loop.callLater(1, (what) => console.log(what, loop.time()), "one second on");
+ *   await sleep(2);
+ * }, { clock: "virtual" });
+ * // one second on 1
  */
-export class Loop {
+export interface Loop {
+  /** The clock the loop keeps its timers on (`run`'s `clock` option). */
+  readonly clock: Clock;
+  /** Debug mode is on (`run(main, { debug: true })`, AWAITRESS_DEBUG=1); asyncio's `get_debug()`. */
+  readonly debug: boolean;
+  /** `run` has returned: the loop takes no more tasks; asyncio's `is_closed()`. */
+  readonly closed: boolean;
+  /**
+   * Receives every error nobody handled: failures never retrieved, errors thrown by callbacks,
+   * debug mode's warnings (asyncio's `set_exception_handler`). Assign to replace it; the default
+   * prints to `console.error`.
+   */
+  onError: ErrorHandler;
+  /** The loop's clock reading, in seconds (asyncio's `loop.time()`). */
+  time(): number;
+  /** Runs `callback(arg)` on the next pass of the loop, after every callback already queued (`call_soon`). */
+  callSoon<A>(callback: (arg: A) => void, arg: A): void;
+  /** Runs `callback(arg)` once the clock reaches `when`, in seconds (`call_at`); cancel with `loop.clock.cancel(handle)`. */
+  callAt<A>(when: number, callback: (arg: A) => void, arg: A): TimerHandle;
+  /** Runs `callback(arg)` after `delay` seconds (`call_later`). */
+  callLater<A>(delay: number, callback: (arg: A) => void, arg: A): TimerHandle;
+  /** Sends an error to the exception handler, as the loop does with one nobody handled (`call_exception_handler`); never throws. */
+  reportError(context: ErrorContext): void;
+}
+
+/**
+ * The loop itself: {@link Loop} and the state the library's own code reads and writes.
+ * @internal
+ */
+export class LoopImpl implements Loop {
   readonly clock: Clock;
   readonly debug: boolean;
   /** Where the loop reports what it does; `null` when nothing records (one check per event). */
@@ -556,11 +601,16 @@ export class Loop {
  * so primitives used outside `run` still work.
  */
 export function getRunningLoop(): Loop {
+  return runningLoop();
+}
+
+/** @internal {@link getRunningLoop}, typed as the library's own code sees the loop. */
+export function runningLoop(): LoopImpl {
   const task = taskContext.getStore();
-  if (task !== undefined) return task.loop;
+  if (task !== undefined) return task._loop;
   if (activeLoop !== undefined) return activeLoop;
   if (defaultLoop === undefined) {
-    const loop = new Loop({ debug: process.env.AWAITRESS_DEBUG === "1" });
+    const loop = new LoopImpl({ debug: process.env.AWAITRESS_DEBUG === "1" });
     defaultLoop = loop;
     // The default loop never closes: failures nobody retrieved are reported when collected, and
     // those still alive when the process exits are reported then.
@@ -569,7 +619,7 @@ export function getRunningLoop(): Loop {
   return defaultLoop;
 }
 
-/** True for the loop primitives fall back to outside any `run` (debug mode warns about tasks on it). */
-export function isDefaultLoop(loop: Loop): boolean {
+/** @internal True for the loop primitives fall back to outside any `run` (debug mode warns about tasks on it). */
+export function isDefaultLoop(loop: LoopImpl): boolean {
   return loop === defaultLoop;
 }

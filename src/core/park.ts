@@ -19,7 +19,7 @@
  */
 import { describe } from "../errors.js";
 import { Future, PENDING } from "./future.js";
-import { getRunningLoop, type Loop } from "./loop.js";
+import { type LoopImpl, runningLoop } from "./loop.js";
 
 /** Options every waiting operation takes. */
 export interface SignalOptions {
@@ -45,8 +45,8 @@ export function signalOf(options: unknown, what: string): AbortSignal | undefine
 }
 
 /** @internal A future already done with `value` (the path of an operation that need not wait). */
-export function doneFuture<T>(value: T, loop?: Loop): Future<T> {
-  const theLoop = loop ?? getRunningLoop();
+export function doneFuture<T>(value: T, loop?: LoopImpl): Future<T> {
+  const theLoop = loop ?? runningLoop();
   // The commonest results (a put that had room, an acquire that was free) share one done future
   // per loop: nothing can change a done future, and the hot path allocates nothing.
   if (value === undefined || value === true) {
@@ -62,8 +62,8 @@ export function doneFuture<T>(value: T, loop?: Loop): Future<T> {
 }
 
 /** @internal A future already failed with `error` (an aborted signal, a shut-down queue). */
-export function failedFuture<T>(error: unknown, loop?: Loop): Future<T> {
-  const future = new Future<T>(loop ?? getRunningLoop());
+export function failedFuture<T>(error: unknown, loop?: LoopImpl): Future<T> {
+  const future = new Future<T>(loop ?? runningLoop());
   future._reject(error);
   return future;
 }
@@ -91,7 +91,7 @@ export abstract class Parked<T> extends Future<T> {
   private signal: AbortSignal | undefined = undefined;
   private onAbort: (() => void) | undefined = undefined;
 
-  constructor(loop: Loop, label: string) {
+  constructor(loop: LoopImpl, label: string) {
     super(loop);
     this._label = label;
   }
@@ -332,7 +332,7 @@ export class ParkingLot {
  */
 export class ParkedWait<T> extends Parked<T> {
   constructor(
-    loop: Loop,
+    loop: LoopImpl,
     label: string,
     private readonly value: T,
     private readonly passOnTo: ParkingLot | null,

@@ -10,7 +10,7 @@ import { checkSeed, seededRandom } from "../internal/prng.js";
 import { checkSeconds } from "../internal/seconds.js";
 import type { TraceSink } from "../internal/sink.js";
 import type { Future } from "./future.js";
-import { type ErrorHandler, Loop, taskContext } from "./loop.js";
+import { type ErrorHandler, LoopImpl, taskContext } from "./loop.js";
 import { checkSignals, interrupted, type RunSignal, watchSignals } from "./signals.js";
 import { Task, type TaskFunction } from "./task.js";
 
@@ -29,7 +29,7 @@ export interface Instrumentation {
  * awaitress/debug and awaitress/trace entry points), so the core never imports the layers above it.
  * @internal
  */
-export type Instrumenter = (loop: Loop, options: RunOptions) => Promise<Instrumentation>;
+export type Instrumenter = (loop: LoopImpl, options: RunOptions) => Promise<Instrumentation>;
 
 let instrumenter: Instrumenter | null = null;
 
@@ -234,7 +234,7 @@ function whenDone(future: Future<unknown>): Promise<void> {
 }
 
 /** Cancels every task still alive and waits for them, until none is left (tasks may spawn tasks). */
-async function cancelRemaining(loop: Loop): Promise<void> {
+async function cancelRemaining(loop: LoopImpl): Promise<void> {
   for (;;) {
     const remaining = [...loop.tasks] as Task[];
     if (remaining.length === 0) return;
@@ -293,7 +293,7 @@ export async function run<T>(main: TaskFunction<T>, options: RunOptions = {}): P
   }
   checkNotInLoop();
   const { clock, seed, debug, signals, name } = checkOptions(options);
-  const loop = new Loop({
+  const loop = new LoopImpl({
     clock,
     ...(options.onError ? { onError: options.onError } : {}),
     debug,

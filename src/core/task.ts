@@ -6,7 +6,7 @@ import { CancelledError, describe, InvalidStateError } from "../errors.js";
 import { safeString } from "../internal/text.js";
 import { isThenable } from "../internal/thenable.js";
 import { type Awaiter, CANCELLED, FULFILLED, Future, PENDING, REJECTED, trampoline } from "./future.js";
-import { getRunningLoop, isDefaultLoop, type Loop, type LoopTask, taskContext } from "./loop.js";
+import { isDefaultLoop, type Loop, type LoopImpl, type LoopTask, runningLoop, taskContext } from "./loop.js";
 
 /** Options of {@link createTask}. */
 export interface TaskOptions {
@@ -91,7 +91,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
     }
     checkTaskOptions(options);
     const parent = taskContext.getStore() as Task | undefined;
-    const theLoop = loop ?? parent?.loop ?? getRunningLoop();
+    const theLoop = (loop as LoopImpl | undefined) ?? parent?._loop ?? runningLoop();
     super(theLoop);
     if (theLoop.closed) {
       throw new InvalidStateError(
@@ -599,7 +599,7 @@ export function allTasks(): Set<Task> {
   const tasks = new Set<Task>();
   // A primitive's operation (a condition wait, a barrier wait) is part of its caller's wait, as
   // the coroutine is in asyncio: not a task of the user's.
-  for (const task of getRunningLoop().tasks as Iterable<Task>) if (!task._operation) tasks.add(task);
+  for (const task of runningLoop().tasks as Iterable<Task>) if (!task._operation) tasks.add(task);
   return tasks;
 }
 
@@ -610,7 +610,7 @@ export function allTasks(): Set<Task> {
  */
 export function operationTask<T>(fn: TaskFunction<T>, name: string): Task<T> {
   const parent = taskContext.getStore() as Task | undefined;
-  const loop = parent?.loop ?? getRunningLoop();
+  const loop = parent?._loop ?? runningLoop();
   // The body is an async function: it cannot finish before the flag is set.
   const task = new Task(fn, { name, eagerStart: true }, loop);
   task._operation = true;

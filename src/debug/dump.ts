@@ -2,14 +2,14 @@
  * The why-is-it-hanging report: every pending task of a loop as a tree (parent → children), what
  * each awaits, for how long, and where it was created.
  */
-import { getRunningLoop, type Loop } from "../core/loop.js";
+import { getRunningLoop, type Loop, type LoopImpl } from "../core/loop.js";
 import { currentTask, type Task } from "../core/task.js";
 import { escapeControl } from "../internal/text.js";
 import { formatTime } from "../trace/timeline.js";
 import { creationSite } from "./creation-site.js";
 import { FOREIGN, StepMonitor } from "./step-monitor.js";
 
-function describeWait(task: Task, loop: Loop, monitor: StepMonitor | null): string {
+function describeWait(task: Task, loop: LoopImpl, monitor: StepMonitor | null): string {
   const now = loop.time();
   const info = monitor?.waitOf(task);
   const waiter = task._futWaiter;
@@ -37,7 +37,8 @@ function describeWait(task: Task, loop: Loop, monitor: StepMonitor | null): stri
  * // main (id 1) waiting on task "worker" for 12s, created at app.ts:30:3
  * // └─ worker (id 2) waiting on queue.get for 12s, created at app.ts:20:15
  */
-export function formatTaskTree(loop: Loop = getRunningLoop()): string {
+export function formatTaskTree(given: Loop = getRunningLoop()): string {
+  const loop = given as LoopImpl;
   const tasks = [...loop.tasks] as Task[];
   const monitor = loop.steps instanceof StepMonitor ? loop.steps : null;
   const ids = new Set(tasks.map((t) => t.id));

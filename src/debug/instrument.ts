@@ -4,7 +4,7 @@
  * arrives (through the same listener that cancels main, src/core/signals.ts).
  */
 
-import type { Loop } from "../core/loop.js";
+import type { LoopImpl } from "../core/loop.js";
 import type { Instrumentation } from "../core/run.js";
 import { checkSeconds } from "../internal/seconds.js";
 import { dumpTasks } from "./dump.js";
@@ -32,7 +32,7 @@ export function checkInstrumentOptions(options: InstrumentOptions): { slow: numb
  * `report` prints the task tree (debug mode only).
  * @internal
  */
-export async function instrument(loop: Loop, options: InstrumentOptions): Promise<Instrumentation> {
+export async function instrument(loop: LoopImpl, options: InstrumentOptions): Promise<Instrumentation> {
   const { slow, blocked } = checkInstrumentOptions(options);
   const undo: (() => void)[] = [];
   if (loop.debug || loop.trace?.steps === true) {

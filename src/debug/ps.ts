@@ -5,7 +5,7 @@
  * Several copies of awaitress in one process (an ESM and a CJS build, two versions) each add
  * their own provider to the one function.
  */
-import { FOREIGN_WAIT as FOREIGN, type Loop, type StepObserver } from "../core/loop.js";
+import { FOREIGN_WAIT as FOREIGN, type LoopImpl, type StepObserver } from "../core/loop.js";
 import { currentTask, type Task } from "../core/task.js";
 import { creationSite } from "./creation-site.js";
 
@@ -46,15 +46,15 @@ export interface PsSnapshot {
   readonly loops: readonly PsLoop[];
 }
 
-const loops = new Set<WeakRef<Loop>>();
-let defaultLoopCheck: (loop: Loop) => boolean = () => false;
+const loops = new Set<WeakRef<LoopImpl>>();
+let defaultLoopCheck: (loop: LoopImpl) => boolean = () => false;
 
-/** Adds `loop` to the list `awaitress ps` reads (the loop hook calls it for every loop). */
-export function trackLoop(loop: Loop): void {
+/** @internal Adds `loop` to the list `awaitress ps` reads (the loop hook calls it for every loop). */
+export function trackLoop(loop: LoopImpl): void {
   loops.add(new WeakRef(loop));
 }
 
-function taskOf(task: Task, loop: Loop, monitor: StepObserver | null): PsTask {
+function taskOf(task: Task, loop: LoopImpl, monitor: StepObserver | null): PsTask {
   const now = loop.time();
   const waiter = task._futWaiter;
   const info = monitor?.waitOf?.(task);
@@ -116,7 +116,7 @@ type PsFunction = (() => string) & { providers: (() => PsSnapshot)[] };
  * Puts the dump function on `globalThis[Symbol.for("awaitress.ps")]` (once per copy of the
  * library): it returns the JSON of every provider's snapshot, merged.
  */
-export function registerPs(isDefaultLoop: (loop: Loop) => boolean): void {
+export function registerPs(isDefaultLoop: (loop: LoopImpl) => boolean): void {
   defaultLoopCheck = isDefaultLoop;
   const holder = globalThis as unknown as Record<symbol, PsFunction | undefined>;
   let fn = holder[PS_KEY];

@@ -6,7 +6,7 @@
  */
 import { type AsyncHook, createHook } from "node:async_hooks";
 import type { Future } from "../core/future.js";
-import { FOREIGN_WAIT, type Loop, type LoopTask, type StepObserver, taskContext } from "../core/loop.js";
+import { FOREIGN_WAIT, type LoopImpl, type LoopTask, type StepObserver, taskContext } from "../core/loop.js";
 import type { Task } from "../core/task.js";
 import { formatTime } from "../trace/timeline.js";
 import { creationSite } from "./creation-site.js";
@@ -136,7 +136,7 @@ export class StepMonitor implements StepObserver {
   };
 
   constructor(
-    readonly loop: Loop,
+    readonly loop: LoopImpl,
     private readonly options: StepMonitorOptions,
   ) {
     this.thresholdMs = options.slowStepThreshold === null ? Number.POSITIVE_INFINITY : options.slowStepThreshold * 1000;

@@ -4,7 +4,7 @@
  */
 
 import type { Future } from "../core/future.js";
-import { getRunningLoop, type Loop, taskContext } from "../core/loop.js";
+import { type LoopImpl, runningLoop, taskContext } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { describe, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 import { RingBuffer } from "../internal/ring-buffer.js";
@@ -97,7 +97,7 @@ export class Queue<T> implements AsyncIterable<T> {
   readonly _putters: ParkingLot;
   private readonly joiners: ParkingLot;
   /** The loop last seen using this queue: where trace events go. Bound on first use, as asyncio does. */
-  private loop: Loop | null = null;
+  private loop: LoopImpl | null = null;
 
   /**
    * @param maxsize Capacity; `<= 0` for unbounded. Default 0.
@@ -314,14 +314,14 @@ export class Queue<T> implements AsyncIterable<T> {
   }
 
   /** The loop to wait on: the one last seen, found again only once it has closed (as asyncio binds). */
-  private waitLoop(): Loop {
+  private waitLoop(): LoopImpl {
     const loop = this.loop;
     if (loop !== null && !loop.closed) return loop;
     return this.bindLoop();
   }
 
-  private bindLoop(): Loop {
-    const loop = getRunningLoop();
+  private bindLoop(): LoopImpl {
+    const loop = runningLoop();
     this.loop = loop;
     return loop;
   }
@@ -335,7 +335,7 @@ export class Queue<T> implements AsyncIterable<T> {
     );
   }
 
-  private traceEvent(loop: Loop, type: "queue-put" | "queue-get"): void {
+  private traceEvent(loop: LoopImpl, type: "queue-put" | "queue-get"): void {
     const task = taskContext.getStore() as { id?: number } | undefined;
     loop.trace?.event({ type, time: loop.time(), task: task?.id ?? null, queue: this.name, size: this._size });
   }
@@ -344,7 +344,7 @@ export class Queue<T> implements AsyncIterable<T> {
 /** A get waiting for an item. */
 class GetOp<T> extends Parked<T> {
   constructor(
-    loop: Loop,
+    loop: LoopImpl,
     label: string,
     private readonly queue: Queue<T>,
   ) {
@@ -370,7 +370,7 @@ class GetOp<T> extends Parked<T> {
 /** A put waiting for a free slot. */
 class PutOp extends Parked<void> {
   constructor(
-    loop: Loop,
+    loop: LoopImpl,
     label: string,
     private readonly queue: Queue<unknown>,
     private readonly item: unknown,

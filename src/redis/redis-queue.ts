@@ -17,7 +17,7 @@
 import { hostname } from "node:os";
 import { createClient, ErrorReply, TimeoutError as RedisTimeoutError } from "redis";
 import { Future, PENDING } from "../core/future.js";
-import { getRunningLoop, type Loop, taskContext } from "../core/loop.js";
+import { type LoopImpl, runningLoop, taskContext } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { currentTask } from "../core/task.js";
 import { describe, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown, RedisQueueError } from "../errors.js";
@@ -545,7 +545,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     return payload;
   }
 
-  private startPut(loop: Loop, payload: string, nowait: boolean, signal: AbortSignal | undefined): Future<void> {
+  private startPut(loop: LoopImpl, payload: string, nowait: boolean, signal: AbortSignal | undefined): Future<void> {
     if (this.closed) return failedFuture(this.closedError("put()"), loop);
     const task = taskContext.getStore() as { id?: number } | undefined;
     const op = new PutOp(loop, `queue.put ${this.name}`);
@@ -684,7 +684,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   }
 
   /** @internal Hands the oldest fetched entry to `owner`; only called when the buffer is not empty. */
-  _takeBuffered(owner: Owner, loop: Loop): T {
+  _takeBuffered(owner: Owner, loop: LoopImpl): T {
     const entry = this.buffer.shift() as Entry<T>;
     // Demand counts fetched entries as covering getters; one taken may leave a getter uncovered.
     this._kick();
@@ -1268,11 +1268,11 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   }
 
   /** The caller's loop: each operation belongs to the loop that started it (nothing is bound). */
-  private waitLoop(): Loop {
-    return getRunningLoop();
+  private waitLoop(): LoopImpl {
+    return runningLoop();
   }
 
-  private trace(loop: Loop, type: "queue-put" | "queue-get", task: number | null, size: number): void {
+  private trace(loop: LoopImpl, type: "queue-put" | "queue-get", task: number | null, size: number): void {
     loop.trace?.event({ type, time: loop.time(), task, queue: this.name, size });
   }
 
@@ -1330,7 +1330,7 @@ class ResultOp<T> extends Future<T> {
   inFlight = false;
   private cancelPending: { message: unknown } | null = null;
 
-  constructor(loop: Loop, label: string) {
+  constructor(loop: LoopImpl, label: string) {
     super(loop);
     this._label = label;
   }
@@ -1418,7 +1418,7 @@ class PutOp extends ResultOp<void> {
 /** A get parked until the reader fetches an entry for it. @internal */
 class GetOp<T> extends Parked<T> {
   constructor(
-    loop: Loop,
+    loop: LoopImpl,
     label: string,
     private readonly queue: RedisQueue<T>,
   ) {

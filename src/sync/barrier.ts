@@ -1,7 +1,7 @@
 /** `Barrier`: asyncio's cyclic barrier for a fixed number of tasks. */
 
 import type { Future } from "../core/future.js";
-import { getRunningLoop } from "../core/loop.js";
+import { runningLoop } from "../core/loop.js";
 import { failedFuture, ParkedWait, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { operationTask } from "../core/task.js";
 import { BrokenBarrierError, describe } from "../errors.js";
@@ -156,7 +156,7 @@ export class Barrier {
   /** Waits on `queue` until woken; leaves no registration behind. */
   /** Waits in `lot` until woken; cancelling it (or aborting `signal`) leaves no registration behind. */
   private sleepOn(lot: ParkingLot, signal: AbortSignal | undefined): Future<void> {
-    return new ParkedWait<void>(getRunningLoop(), lot.label, undefined, null)._parkIn(lot, signal);
+    return new ParkedWait<void>(runningLoop(), lot.label, undefined, null)._parkIn(lot, signal);
   }
 
   /**

@@ -1,7 +1,7 @@
 /** `Condition`: asyncio's condition variable, usable with `await using`. */
 
 import type { Future } from "../core/future.js";
-import { getRunningLoop } from "../core/loop.js";
+import { runningLoop } from "../core/loop.js";
 import { failedFuture, ParkedWait, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { operationTask } from "../core/task.js";
 import { CancelledError, describe, InvalidStateError } from "../errors.js";
@@ -93,7 +93,7 @@ export class Condition implements AsyncDisposable {
 
   /** asyncio's `Condition.wait`: release, wait to be notified, take the lock back whatever happens. */
   private async waitSteps(signal: AbortSignal | undefined): Promise<true> {
-    const waiter = new ParkedWait<true>(getRunningLoop(), this.waiters.label, true, null)._parkIn(this.waiters, signal);
+    const waiter = new ParkedWait<true>(runningLoop(), this.waiters.label, true, null)._parkIn(this.waiters, signal);
     this.lock.release();
     let failed = false;
     let failure: unknown;

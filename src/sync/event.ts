@@ -1,6 +1,6 @@
 /** `Event`: asyncio's flag that tasks can wait for. */
 import type { Future } from "../core/future.js";
-import { getRunningLoop } from "../core/loop.js";
+import { runningLoop } from "../core/loop.js";
 import { doneFuture, failedFuture, ParkedWait, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { type SyncOptions, waitLabel } from "./lock.js";
 
@@ -46,7 +46,7 @@ export class Event {
    */
   wait(options?: SignalOptions): Future<true> {
     const signal = signalOf(options, "Event.wait()");
-    const loop = getRunningLoop();
+    const loop = runningLoop();
     if (signal?.aborted) return failedFuture(signal.reason, loop);
     if (this.value) return doneFuture(true as const, loop);
     return new ParkedWait<true>(loop, this.waiters.label, true, null)._parkIn(this.waiters, signal);

@@ -1,7 +1,7 @@
 /** `Lock`: asyncio's mutual-exclusion lock for tasks, usable with `await using`. */
 
 import { FULFILLED, Future, PENDING, REJECTED } from "../core/future.js";
-import { getRunningLoop, type Loop } from "../core/loop.js";
+import { type LoopImpl, runningLoop } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { describe, InvalidStateError } from "../errors.js";
 
@@ -121,7 +121,7 @@ export class Lock implements AsyncDisposable {
    */
   acquire(options?: SignalOptions): Future<true> {
     const signal = signalOf(options, "Lock.acquire()");
-    const loop = getRunningLoop();
+    const loop = runningLoop();
     if (signal?.aborted) return failedFuture(signal.reason, loop);
     // Fair: take it at once only if nobody is parked (a woken waiter that has not run yet counts).
     if (!this.isLocked && this._waiters.size === 0) {
@@ -219,7 +219,7 @@ export function holdWhenAcquired(acquiring: Future<true>, target: Releasable): F
 /** An acquire waiting for the lock. */
 class AcquireOp extends Parked<true> {
   constructor(
-    loop: Loop,
+    loop: LoopImpl,
     label: string,
     private readonly lock: Lock,
   ) {

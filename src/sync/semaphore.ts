@@ -1,7 +1,7 @@
 /** `Semaphore` and `BoundedSemaphore`: asyncio's counting semaphores, usable with `await using`. */
 
 import type { Future } from "../core/future.js";
-import { getRunningLoop, type Loop } from "../core/loop.js";
+import { type LoopImpl, runningLoop } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { describe, InvalidStateError } from "../errors.js";
 import { type Held, holdWhenAcquired, type SyncOptions, waitLabel } from "./lock.js";
@@ -72,7 +72,7 @@ export class Semaphore implements AsyncDisposable {
    */
   acquire(options?: SignalOptions): Future<true> {
     const signal = signalOf(options, "Semaphore.acquire()");
-    const loop = getRunningLoop();
+    const loop = runningLoop();
     if (signal?.aborted) return failedFuture(signal.reason, loop);
     if (!this.locked()) {
       this._value--;
@@ -175,7 +175,7 @@ export class BoundedSemaphore extends Semaphore {
 /** An acquire waiting for a permit; the permit is counted as taken when it is woken. */
 class SemAcquireOp extends Parked<true> {
   constructor(
-    loop: Loop,
+    loop: LoopImpl,
     label: string,
     private readonly semaphore: Semaphore,
   ) {

@@ -6,7 +6,7 @@
  */
 import type { TimerHandle } from "../clock/clock.js";
 import { FULFILLED, type Future } from "../core/future.js";
-import { getRunningLoop, type Loop } from "../core/loop.js";
+import { type LoopImpl, runningLoop } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { describe } from "../errors.js";
 import { checkOptions, checkPositive } from "./checks.js";
@@ -109,7 +109,7 @@ export class RateLimiter {
   /** `"token-bucket"` or `"sliding-window"`. */
   readonly kind: "token-bucket" | "sliding-window";
   private readonly waiters = new ParkingLot("rate-limiter.acquire");
-  private loop: Loop | null = null;
+  private loop: LoopImpl | null = null;
   private timer: TimerHandle | null = null;
   /** Token bucket: seconds one unit of weight takes to refill. */
   private readonly interval: number;
@@ -256,8 +256,8 @@ export class RateLimiter {
     this.timer = null;
   }
 
-  private bindLoop(): Loop {
-    const loop = getRunningLoop();
+  private bindLoop(): LoopImpl {
+    const loop = runningLoop();
     if (loop !== this.loop) {
       if (this.waiters.size > 0) {
         throw new TypeError("RateLimiter is in use by tasks of another loop: use one limiter per loop");
@@ -346,7 +346,7 @@ export class RateLimiter {
 /** A waiting `acquire`: takes its weight when its turn comes, if the budget still allows it. */
 class AcquireOp extends Parked<void> {
   constructor(
-    loop: Loop,
+    loop: LoopImpl,
     label: string,
     private readonly limiter: RateLimiter,
     readonly weight: number,
