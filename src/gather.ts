@@ -140,6 +140,7 @@ class GatheringFuture<T> extends Future<T> {
     this._reject(error);
   }
 
+  /** @internal */
   override _waitLabel(): string {
     return this._label ?? `gather (${this.total} awaitable${this.total === 1 ? "" : "s"})`;
   }

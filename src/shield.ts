@@ -41,6 +41,7 @@ class ShieldFuture<T> extends Future<T> {
     return true;
   }
 
+  /** @internal */
   override _waitLabel(): string {
     return this._label ?? `shield(${this.inner._waitLabel()})`;
   }

@@ -157,17 +157,24 @@ function leaks(): string[] {
   return found;
 }
 
-/** The names (values and types) the declarations of an entry point export. */
-function publicNames(declarations: string): string[] {
-  const program = ts.createProgram([declarations], { noEmit: true, module: ts.ModuleKind.Node16 });
+/** The names (values and types) each declaration file exports: one program over them all. */
+function publicNames(declarations: string[]): Map<string, string[]> {
+  const program = ts.createProgram(declarations, { noEmit: true, module: ts.ModuleKind.Node16, types: [] });
   const checker = program.getTypeChecker();
-  const source = program.getSourceFile(declarations);
-  const symbol = source === undefined ? undefined : checker.getSymbolAtLocation(source);
-  if (symbol === undefined) throw new Error(`${declarations} is not a module`);
-  return checker
-    .getExportsOfModule(symbol)
-    .map((s) => s.name)
-    .sort();
+  const names = new Map<string, string[]>();
+  for (const file of declarations) {
+    const source = program.getSourceFile(file);
+    const symbol = source === undefined ? undefined : checker.getSymbolAtLocation(source);
+    if (symbol === undefined) throw new Error(`${file} is not a module`);
+    names.set(
+      file,
+      checker
+        .getExportsOfModule(symbol)
+        .map((s) => s.name)
+        .sort(),
+    );
+  }
+  return names;
 }
 
 let consumer: string;
@@ -183,15 +190,37 @@ beforeAll(() => {
   symlinkSync(ROOT, join(consumer, "node_modules", "awaitress"), "dir");
   symlinkSync(join(ROOT, "node_modules", "@types", "node"), join(consumer, "node_modules", "@types", "node"), "dir");
   symlinkSync(join(ROOT, "node_modules", "redis"), join(consumer, "node_modules", "redis"), "dir");
+  const kinds = ["mts", "cts", "ts"] as const;
+  const names = publicNames([...new Set(entries.flatMap((entry) => kinds.map((kind) => entry[kind])))]);
   for (const [i, entry] of entries.entries()) {
-    for (const kind of ["mts", "cts", "ts"] as const) {
+    for (const kind of kinds) {
       // Importing a name checks it is exported; with skipLibCheck off, tsc checks every
       // declaration file the program loads.
-      const names = publicNames(entry[kind]);
-      const program = `import { ${names.join(", ")} } from "${entry.specifier}";\nexport {};\n`;
+      const exported = names.get(entry[kind]);
+      if (exported === undefined || exported.length === 0) throw new Error(`${entry[kind]} exports nothing`);
+      const program = `import { ${exported.join(", ")} } from "${entry.specifier}";\nexport {};\n`;
       writeFileSync(join(consumer, `entry${i}.${kind}`), program);
     }
   }
+  // What a program sees of the loop and of a task: the API, not the state behind it.
+  const narrow = `import { getRunningLoop, type Loop, type Task } from "awaitress";
+const loop: Loop = getRunningLoop();
+export const now: number = loop.time() + loop.clock.now();
+export const closed: boolean = loop.closed || loop.debug;
+loop.callSoon((n: number) => n, 1);
+// @ts-expect-error the loop's registry of tasks is not API (allTasks() is)
+loop.tasks;
+// @ts-expect-error nor is its trace sink
+loop.trace;
+// @ts-expect-error nor closing it (run does)
+loop.close();
+export function state(task: Task): void {
+  // @ts-expect-error a task's cancellation state is its own
+  task._mustCancel;
+}
+`;
+  writeFileSync(join(consumer, "narrow.mts"), narrow);
+  writeFileSync(join(consumer, "narrow.ts"), narrow);
 }, 120_000);
 
 afterAll(() => {
@@ -230,15 +259,21 @@ describe("the published declarations", () => {
     expect(leaks()).toEqual([]);
   });
 
-  it("compile for a strict consumer importing every public name, moduleResolution node16 (ESM and CommonJS)", () => {
-    const files = entries.flatMap((_, i) => [`entry${i}.mts`, `entry${i}.cts`]);
+  it("compile for a strict consumer importing every public name, moduleResolution node16 (ESM and CommonJS), every file included", () => {
+    // And every declaration file itself, those no entry point reaches included.
+    const files = [
+      ...entries.flatMap((_, i) => [`entry${i}.mts`, `entry${i}.cts`]),
+      "narrow.mts",
+      ...declarationFiles(join(DIST, "esm")),
+      ...declarationFiles(join(DIST, "cjs")),
+    ];
     const result = tsc({ module: "node16", moduleResolution: "node16" }, files);
     expect(result.output).toBe("");
     expect(result.status).toBe(0);
   }, 60_000);
 
   it("compile for a strict consumer importing every public name, moduleResolution bundler", () => {
-    const files = entries.map((_, i) => `entry${i}.ts`);
+    const files = [...entries.map((_, i) => `entry${i}.ts`), "narrow.ts"];
     const result = tsc({ module: "esnext", moduleResolution: "bundler" }, files);
     expect(result.output).toBe("");
     expect(result.status).toBe(0);

@@ -48,7 +48,9 @@ export type DeadlockListener = (waiting: DeadlockedTask[], time: number) => void
 
 interface WatchedTask {
   readonly name: string;
+  /** @internal */
   readonly _futWaiter: { done(): boolean; _waitLabel(): string } | null;
+  /** @internal */
   readonly _waitingSince: number;
 }
 

@@ -67,7 +67,7 @@ class PromiseFuture<T> extends Future<T> {
 }
 
 /**
- * The future for `aw`: a Future or Task as it is, a function run as a new task, a promise
+ * @internal The future for `aw`: a Future or Task as it is, a function run as a new task, a promise
  * followed by a new future. Throws TypeError for anything else, naming `where`.
  */
 export function toFuture<T>(aw: Awaitable<T>, loop: Loop, where: string): Future<T> {

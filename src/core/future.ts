@@ -246,6 +246,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.seen;
   }
 
+  /** @internal */
   set _retrieved(value: boolean) {
     this.seen = value;
     if (value && this.failure !== null) {
@@ -520,6 +521,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this._finish(inline);
   }
 
+  /** @internal */
   private _recordFailure(error: unknown): void {
     const task = (this as { readonly parentId?: unknown }).parentId !== undefined ? new WeakRef(this) : null;
     const record: FailureRecord = { error, loop: this._loop, task, description: this.describeSelf() };
@@ -534,6 +536,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this._error as CancelledError;
   }
 
+  /** @internal */
   private _settledPromise(): Promise<T> {
     if (this.settled !== undefined) return this.settled;
     let p: Promise<T>;

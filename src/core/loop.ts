@@ -21,12 +21,12 @@ export interface LoopTask extends RegistryNode {
   done(): boolean;
 }
 
-/** What the trace names a task by. */
+/** @internal What the trace names a task by. */
 export interface TracedTask {
   readonly id: number;
 }
 
-/** The label of a wait awaitress cannot see into (`fetch`, a stream, a `setTimeout` promise). */
+/** @internal The label of a wait awaitress cannot see into (`fetch`, a stream, a `setTimeout` promise). */
 export const FOREIGN_WAIT = "a foreign promise";
 
 /** What the exception handler receives. */
@@ -43,7 +43,7 @@ export interface ErrorContext {
 export type ErrorHandler = (context: ErrorContext) => void;
 
 /**
- * Prints what the handler gets, like asyncio's default handler; in debug mode with where the
+ * @internal Prints what the handler gets, like asyncio's default handler; in debug mode with where the
  * task was created. A warning (debug mode's slow steps, leaks) has no error and prints no error.
  */
 export const defaultErrorHandler: ErrorHandler = (context) => {
@@ -74,10 +74,10 @@ function printable(error: unknown): unknown {
   return escapeControl(error instanceof Error ? (error.stack ?? safeString(error)) : safeString(error), true);
 }
 
-/** The store holds the task whose code is running (undefined outside any task). */
+/** @internal The store holds the task whose code is running (undefined outside any task). */
 export const taskContext = new AsyncLocalStorage<LoopTask>();
 
-/** Loop options set by `run`. */
+/** @internal Loop options set by `run`. */
 export interface LoopOptions {
   clock?: Clock;
   onError?: ErrorHandler;
@@ -94,7 +94,7 @@ type Callback = (arg: unknown) => void;
 const SLICE_MS = 4;
 
 /**
- * Watches the synchronous steps of tasks (debug mode, and traces that ask for steps): `created`
+ * @internal Watches the synchronous steps of tasks (debug mode, and traces that ask for steps): `created`
  * when a task is made, `enter`/`leave` around each task's first step (later steps are seen
  * through `async_hooks`). Set by `run`; `null` otherwise (one check per site).
  */

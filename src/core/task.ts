@@ -326,10 +326,12 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
     return `Task(${JSON.stringify(this.name)}, ${state})`;
   }
 
+  /** @internal */
   override describeSelf(): string {
     return `Task "${this.name}"`;
   }
 
+  /** @internal */
   override _waitLabel(): string {
     return this._label ?? `task "${this.name}"`;
   }
@@ -385,6 +387,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
     this._complete(REJECTED, undefined, error);
   }
 
+  /** @internal */
   private _complete(state: number, value: T | undefined, error: unknown): void {
     this.fn = undefined;
     this._futWaiter = null;

@@ -113,7 +113,7 @@ export function psSnapshot(): PsSnapshot {
 type PsFunction = (() => string) & { providers: (() => PsSnapshot)[] };
 
 /**
- * Puts the dump function on `globalThis[Symbol.for("awaitress.ps")]` (once per copy of the
+ * @internal Puts the dump function on `globalThis[Symbol.for("awaitress.ps")]` (once per copy of the
  * library): it returns the JSON of every provider's snapshot, merged.
  */
 export function registerPs(isDefaultLoop: (loop: LoopImpl) => boolean): void {

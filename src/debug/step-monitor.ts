@@ -105,6 +105,7 @@ type MonitoredTask = Task & LoopTask;
  * const monitor = new StepMonitor(loop, { slowStepThreshold: 0.1, blockedThreshold: null });
  * loop.steps = monitor;
  * await monitor.start();
+ * @internal
  */
 export class StepMonitor implements StepObserver {
   /** Reports the watchdog wrote (received once the loop ran again). */

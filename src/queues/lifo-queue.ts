@@ -12,6 +12,7 @@ import { Queue } from "./queue.js";
  * console.log(stack.getNowait(), stack.getNowait(), stack.getNowait()); // 2 3 1
  */
 export class LifoQueue<T> extends Queue<T> {
+  /** @internal */
   protected override _get(): T {
     return this._items.pop() as T;
   }

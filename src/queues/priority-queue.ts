@@ -102,6 +102,7 @@ export class PriorityQueue<T> extends Queue<T> {
     this.compare = compare ?? (pythonCompare as Compare<T>);
   }
 
+  /** @internal */
   protected override _put(item: T): void {
     const heap = this.heap;
     const compare = this.compare;
@@ -124,6 +125,7 @@ export class PriorityQueue<T> extends Queue<T> {
     heap[i] = item;
   }
 
+  /** @internal */
   protected override _get(): T {
     const heap = this.heap;
     const top = heap[0] as T;

@@ -350,6 +350,7 @@ class GetOp<T> extends Parked<T> {
   ) {
     super(loop, label);
   }
+  /** @internal */
   _take(): boolean {
     const queue = this.queue;
     if (queue.qsize() > 0) {
@@ -362,6 +363,7 @@ class GetOp<T> extends Parked<T> {
     }
     return false;
   }
+  /** @internal */
   override _passOn(): void {
     if (this.queue.qsize() > 0) this.queue._getters.wakeOne();
   }
@@ -377,6 +379,7 @@ class PutOp extends Parked<void> {
   ) {
     super(loop, label);
   }
+  /** @internal */
   _take(): boolean {
     const queue = this.queue;
     if (queue.isShutDown) {
@@ -388,6 +391,7 @@ class PutOp extends Parked<void> {
     this._grant(undefined);
     return true;
   }
+  /** @internal */
   override _passOn(): void {
     if (!this.queue.full()) this.queue._putters.wakeOne();
   }
@@ -395,6 +399,7 @@ class PutOp extends Parked<void> {
 
 /** A join waiting for every item to be marked done. */
 class JoinOp extends Parked<void> {
+  /** @internal */
   _take(): boolean {
     this._grant(undefined);
     return true;

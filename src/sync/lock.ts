@@ -225,11 +225,13 @@ class AcquireOp extends Parked<true> {
   ) {
     super(loop, label);
   }
+  /** @internal */
   _take(): boolean {
     if (!this.lock._tryTake()) return false;
     this._grant(true);
     return true;
   }
+  /** @internal */
   override _passOn(): void {
     if (!this.lock.locked()) this.lock._waiters.wakeOne();
   }

@@ -181,11 +181,13 @@ class SemAcquireOp extends Parked<true> {
   ) {
     super(loop, label);
   }
+  /** @internal */
   _take(): boolean {
     this._grant(true);
     this.semaphore._afterTake();
     return true;
   }
+  /** @internal */
   override _passOn(): void {
     this.semaphore._giveBack();
   }

@@ -353,12 +353,14 @@ class AcquireOp extends Parked<void> {
   ) {
     super(loop, label);
   }
+  /** @internal */
   _take(): boolean {
     if (this.limiter._take(this, this.weight)) return true;
     // Not yet after all: stay first in line (still linked), with a timer for when it will fit.
     this.limiter.pump();
     return false;
   }
+  /** @internal */
   override _passOn(): void {
     this.limiter.pump();
   }

@@ -93,7 +93,7 @@ class BothSinks implements TraceSink {
 }
 
 /**
- * The process-wide recording behind `AWAITRESS_TRACE`. {@link ProcessTrace.sinkFor} is the loop
+ * @internal The process-wide recording behind `AWAITRESS_TRACE`. {@link ProcessTrace.sinkFor} is the loop
  * hook's part; {@link ProcessTrace.write} writes every output (once).
  */
 export class ProcessTrace {
@@ -257,7 +257,7 @@ function render(output: TraceOutput, events: readonly TraceEvent[], note: string
 const OURS = Symbol.for("awaitress.runSignalListener");
 
 /**
- * Installs `trace` for the whole process: writes it on `exit` (normal end, `process.exit()`, an
+ * @internal Installs `trace` for the whole process: writes it on `exit` (normal end, `process.exit()`, an
  * uncaught error), and on SIGINT/SIGTERM when nothing else listens — where Node would otherwise
  * die without an `exit` event — writes it, then lets the signal end the process as it would have.
  */
@@ -279,7 +279,7 @@ export function writeOnExit(trace: ProcessTrace): void {
 }
 
 /**
- * Reads `AWAITRESS_TRACE` (and `AWAITRESS_TRACE_LIMIT`, `AWAITRESS_TRACE_STEPS`); when set, returns
+ * @internal Reads `AWAITRESS_TRACE` (and `AWAITRESS_TRACE_LIMIT`, `AWAITRESS_TRACE_STEPS`); when set, returns
  * the process recording to install (or null). A malformed value is reported on stderr and ignored:
  * tracing never stops the program.
  */
