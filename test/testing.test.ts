@@ -212,6 +212,22 @@ describe("settle", () => {
     expect(value).toEqual(["other task done"]);
   });
 
+  it("tasks that settle at the same instant return one at a time, in the order they called it", async () => {
+    const { value } = await runVirtual(async () => {
+      const log: string[] = [];
+      const settler = (name: string) => async () => {
+        await settle();
+        log.push(name);
+        for (let i = 0; i < 10; i++) await sleep(0);
+        log.push(`${name} done`);
+      };
+      const tasks = ["a", "b", "c"].map((name) => createTask(settler(name)));
+      await gather(...tasks);
+      return log;
+    });
+    expect(value).toEqual(["a", "a done", "b", "b done", "c", "c done"]);
+  });
+
   it("a cancelled settle leaves no timer behind (the run ends at once, at time 0)", async () => {
     const { value, time: end } = await runVirtual(async () => {
       const waiter = createTask(async () => {

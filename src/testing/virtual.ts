@@ -182,7 +182,9 @@ export function advance(seconds: number): void {
  * `test_utils.run_briefly`).
  *
  * A task waiting on a foreign promise (real I/O) counts as waiting, as it does for the
- * virtual clock's jumps.
+ * virtual clock's jumps. Tasks that call `settle()` at the same instant return one at a time, in
+ * the order they called it (in a drawn order under `run`'s `shuffle`), each once what the one
+ * before it did has settled.
  *
  * @example
  * await runVirtual(async () => {
