@@ -11,7 +11,7 @@
 
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { progressBar, Queue, RateLimiter, type RetryError, run, TimeoutError, workerPool } from "../src/node.js";
+import { progressBar, Queue, RateLimiter, type RetryError, run, TimeoutError, workerPool } from "awaitress";
 import { type SiteOptions, startSite } from "./crawler-site.js";
 
 /** An HTTP answer other than 2xx. */

@@ -18,7 +18,7 @@
  *   npx tsx examples/graceful-shutdown.ts --job-seconds 0.05   # shorter jobs
  */
 import { pathToFileURL } from "node:url";
-import { createTask, Event, formatValue, gather, Queue, QueueShutDown, run, sleep, time } from "../src/node.js";
+import { createTask, Event, formatValue, gather, Queue, QueueShutDown, run, sleep, time } from "awaitress";
 
 /** Options of {@link service}. */
 export interface ServiceOptions {

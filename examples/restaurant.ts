@@ -13,8 +13,8 @@
  *   npx tsx examples/restaurant.ts --timeline   # and a lane per table: where the loop was
  */
 import { pathToFileURL } from "node:url";
-import { createTask, formatValue, gather, run, sleep, time } from "../src/node.js";
-import { Recorder, terminalTimeline } from "../src/trace/index.js";
+import { createTask, formatValue, gather, run, sleep, time } from "awaitress";
+import { Recorder, terminalTimeline } from "awaitress/trace";
 
 /** A table: how long it needs to decide (0: ready at once) and what it orders. */
 export interface Table {

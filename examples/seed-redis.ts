@@ -7,13 +7,14 @@
  * This process puts the work, runs task "One" and starts a second process running task "Two".
  * Real clock: the delays are slept for real (`--scale 0.01` makes them milliseconds).
  *
- * In your own code, import from "awaitress" and "awaitress/redis" instead of "../src/...".
+ * It imports "awaitress" and "awaitress/redis" as your code would: copied into a project, it runs
+ * unchanged.
  */
 import { spawn } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { run, sleep, Timer } from "../src/node.js";
-import { RedisQueue } from "../src/redis/index.js";
+import { run, sleep, Timer } from "awaitress";
+import { RedisQueue } from "awaitress/redis";
 
 /** One worker: takes delays from the queue until it is empty, timing each (the seed's loop). */
 export async function task(name: string, workQueue: RedisQueue<number>): Promise<void> {

@@ -6,10 +6,11 @@
  *   npx tsx examples/seed.ts          # on the virtual clock: the exact figures, instantly
  *   npx tsx examples/seed.ts --real   # on the wall clock: 17 seconds
  *
- * In your own code, import from "awaitress" instead of "../src/index.js".
+ * It imports "awaitress" as your code would: copied into a project that depends on awaitress, it
+ * runs unchanged (here the package refers to itself; tsconfig.json maps it to src/ for development).
  */
 import { pathToFileURL } from "node:url";
-import { createTask, gather, Queue, run, sleep, Timer } from "../src/node.js";
+import { createTask, gather, Queue, run, sleep, Timer } from "awaitress";
 
 /** One worker: takes delays from the queue until it is empty, timing each. */
 export async function task(name: string, workQueue: Queue<number>): Promise<void> {

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
-import { createTask, isCancelled, run, sleep, TimeoutError, time, timeout } from "../src/node.js";
+import { createTask, isCancelled, run, sleep, TimeoutError, time, timeout } from "awaitress";
 
 /** Options of {@link retry}. */
 export interface RetryOptions {

@@ -77,7 +77,9 @@ export class TimeoutError extends AwaitressError {}
  */
 export class InvalidStateError extends AwaitressError {}
 
+/** An error class (any constructor). @inline */
 type ErrorClass = abstract new (...args: never[]) => unknown;
+/** What `split` and `subgroup` match: an error class, a list of them, or a predicate. @inline */
 type Matcher = ErrorClass | readonly ErrorClass[] | ((error: unknown) => boolean);
 
 function toPredicate(matcher: Matcher): (error: unknown) => boolean {
@@ -106,7 +108,11 @@ function isErrorClass(f: unknown): boolean {
  * nesting of groups, as Python's do. They are the `except*` of TypeScript.
  *
  * @example
- * try { await taskGroup(async (tg) => { ... }) } catch (e) {
+ * try {
+ *   await taskGroup(async (tg) => {
+ *     for (const url of urls) tg.createTask(() => timeout(5, () => fetchPage(url)));
+ *   });
+ * } catch (e) {
  *   if (!(e instanceof ExceptionGroup)) throw e;
  *   const [timeouts, rest] = e.split(TimeoutError);
  *   if (rest) throw rest;
@@ -329,7 +335,7 @@ export class TimerError extends AwaitressError {}
  * A cancellation is never wrapped: it leaves `retry` as the `CancelledError` itself.
  *
  * @example
- * try { await retry(fetchPage, { attempts: 3 }) } catch (e) {
+ * try { await retry(({ signal }) => fetchPage(url, { signal }), { attempts: 3 }) } catch (e) {
  *   if (e instanceof RetryError) console.log(e.attempts, e.cause); // 3, the last error
  * }
  */

@@ -8,6 +8,8 @@
  * (the virtual clock in users' tests) and `awaitress/redis`. On Node, `awaitress` resolves to
  * src/node.ts, which adds what Node programs get without asking (debug mode on demand,
  * `awaitress ps`, `AWAITRESS_TRACE`).
+ *
+ * @module awaitress
  */
 
 // Clocks: real time, and virtual time that jumps to the next deadline.

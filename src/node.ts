@@ -29,7 +29,7 @@ if (process.env.AWAITRESS_TRACE !== undefined && process.env.AWAITRESS_TRACE.tri
   } catch (error) {
     process.stderr.write(
       `awaitress: AWAITRESS_TRACE is set, but awaitress/trace could not be loaded beside ${import.meta.url} ` +
-        `(${error instanceof Error ? error.message : String(error)}); is the program bundled? ` +
+        `(${(error instanceof Error ? error.message : String(error)).split("\n")[0]}); is the program bundled? ` +
         "Call `installProcessTrace()` from awaitress/trace in it, or run it unbundled. The program runs untraced\n",
     );
   }

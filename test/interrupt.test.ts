@@ -22,7 +22,7 @@ const BUNDLE = join(dir, "awaitress.mjs");
 const INDEX = JSON.stringify(pathToFileURL(BUNDLE).href);
 beforeAll(async () => {
   await build({
-    entryPoints: [join(ROOT, "src", "index.ts")],
+    entryPoints: [join(ROOT, "src", "node.ts")],
     bundle: true,
     format: "esm",
     platform: "node",

@@ -13,6 +13,7 @@ import {
   sleep,
   TimeoutError,
   time,
+  type WorkQueue,
   workerPool,
 } from "../src/node.js";
 
@@ -314,6 +315,66 @@ describe("workerPool: timeouts and signals", () => {
       await workerPool(q, (n) => void order.push(n));
       expect(order).toEqual([1, 3, 5]);
       await expect(q.get()).rejects.toBeInstanceOf(QueueShutDown);
+    }, virtual);
+  });
+
+  it("drains a queue whose answers are round trips (RedisQueue's shape): taskDone, shutdown and qsize as promises", async () => {
+    /** A Queue behind a 10 ms "network": what workerPool sees of a RedisQueue. */
+    class Remote<T> implements WorkQueue<T> {
+      readonly inner = new Queue<T>();
+      asked = 0;
+      answering = 0;
+      mostAnswering = 0;
+      acked = 0;
+      shutDown = false;
+      get(): Promise<T> {
+        return this.inner.get();
+      }
+      put(item: T): Promise<void> {
+        return this.inner.put(item);
+      }
+      async taskDone(): Promise<void> {
+        await sleep(0.01);
+        this.inner.taskDone();
+        this.acked++;
+      }
+      join(): Promise<void> {
+        return this.inner.join();
+      }
+      async shutdown(immediate?: boolean): Promise<void> {
+        await sleep(0.01);
+        this.inner.shutdown(immediate);
+        this.shutDown = true;
+      }
+      async qsize(): Promise<number> {
+        this.asked++;
+        this.mostAnswering = Math.max(this.mostAnswering, ++this.answering);
+        await sleep(0.01);
+        this.answering--;
+        return this.inner.qsize();
+      }
+    }
+    await run(async () => {
+      const q = new Remote<number>();
+      for (let i = 0; i < 40; i++) q.inner.putNowait(i);
+      const queued: number[] = [];
+      const summary = await workerPool(q, () => sleep(0.05), {
+        workers: 4,
+        stopWhenIdle: true,
+        onProgress: (p) => queued.push(p.queued),
+      });
+      expect(summary).toMatchObject({ outcome: "drained", done: 40, failed: [] });
+      expect(q.acked).toBe(40); // every taskDone's promise awaited before the pool ended
+      expect(q.shutDown).toBe(true); // stopWhenIdle awaited the shutdown's promise
+      // The stats show the last answer (0 until the first arrives): numbers, falling as the queue
+      // drains, one question at a time.
+      expect(queued.every((n) => Number.isInteger(n) && n >= 0 && n <= 40)).toBe(true);
+      const answered = queued.slice(queued.findIndex((n) => n > 0));
+      expect(answered.length).toBeGreaterThan(queued.length / 2);
+      expect(answered).toEqual([...answered].sort((a, b) => b - a));
+      expect(answered.at(-1)).toBe(0);
+      expect(q.mostAnswering).toBe(1);
+      expect(q.asked).toBeLessThan(queued.length);
     }, virtual);
   });
 

@@ -12,6 +12,7 @@ export interface TimerHandle {
 
 /**
  * What a loop offers the clock attached to it (see {@link Clock.attach}).
+ * @inline
  */
 export interface ClockHost {
   /** Runs a timer callback as part of the loop: code in it finds the loop with `getRunningLoop()`. */

@@ -255,7 +255,7 @@ export class Loop {
    * empty unless tracing.
    */
   readonly _foreignWaits = new Set<TracedTask>();
-  /** Debug mode's step watcher (see {@link StepObserver}); `null` when nothing watches. */
+  /** Debug mode's step watcher (a `StepObserver`); `null` when nothing watches. */
   steps: StepObserver | null = null;
   private readonly drainOutside: () => void;
   private readonly watchdogOutside: () => void;

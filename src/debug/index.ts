@@ -10,6 +10,8 @@
  * import { run, sleep } from "awaitress";
  *
  * await run(async () => { await sleep(0.1); }, { debug: true });
+ *
+ * @module awaitress/debug
  */
 import { isDefaultLoop, setLoopHook } from "../core/loop.js";
 import { setInstrumenter } from "../core/run.js";

@@ -15,6 +15,64 @@ import { type BlockedReport, Watchdog } from "./watchdog.js";
 /** The label of a wait awaitress cannot see into. */
 export const FOREIGN = FOREIGN_WAIT;
 
+/** The `code` of the warning emitted where the runtime's async hooks miss promise continuations. */
+export const PARTIAL_STEP_HOOKS_WARNING = "AWAITRESS_PARTIAL_STEP_HOOKS";
+
+let promiseHooks: Promise<boolean> | null = null;
+let warnedPartial = false;
+
+/**
+ * Whether this runtime's `async_hooks.createHook` calls `before` around a promise continuation,
+ * which is how the monitor sees every step after a task's first (Node does; Bun 1.4 calls no
+ * hook at all; Deno 2.9 calls them around timers only). Tested once, by awaiting a promise.
+ */
+export function promiseHooksWork(): Promise<boolean> {
+  promiseHooks ??= (async () => {
+    const promises = new Set<number>();
+    let seen = false;
+    const probe = createHook({
+      init: (id, type) => {
+        if (type === "PROMISE") promises.add(id);
+      },
+      before: (id) => {
+        if (promises.has(id)) seen = true;
+      },
+    });
+    probe.enable();
+    try {
+      await new Promise<void>((resolve) => resolve());
+    } finally {
+      probe.disable();
+    }
+    return seen;
+  })();
+  return promiseHooks;
+}
+
+function runtimeName(): string {
+  const versions = process.versions as Record<string, string | undefined>;
+  if (versions.bun !== undefined) return `Bun ${versions.bun}`;
+  if (versions.deno !== undefined) return `Deno ${versions.deno}`;
+  return `this runtime (node ${process.version})`;
+}
+
+/**
+ * Says, once per process, what debug mode and step tracing cannot see on this runtime; resolves
+ * once the warning is out (it is printed on a later tick, and printing it inside the loop's first
+ * slice would make the loop yield to the host there).
+ */
+async function warnPartialHooks(): Promise<void> {
+  if (warnedPartial) return;
+  warnedPartial = true;
+  process.emitWarning(
+    `Debug mode and step tracing see only each task's first step on ${runtimeName()}: its node:async_hooks createHook() does not call before/after around promise continuations. ` +
+      "Unavailable after a task's first await: slow-step reports, the watchdog's live blocked-loop reports, and waits on foreign promises (a trace shows such a task as running). " +
+      "Still works: those reports for first steps, creation sites, the task tree printed on a signal, and every event the loop traces itself.",
+    { type: "AwaitressWarning", code: PARTIAL_STEP_HOOKS_WARNING },
+  );
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 /** Options of {@link StepMonitor}. */
 export interface StepMonitorOptions {
   /** Report steps longer than this many seconds; `null` to not time steps. */
@@ -59,6 +117,8 @@ export class StepMonitor implements StepObserver {
   private readonly stackStarts: number[] = [];
   private readonly stackChildren: number[] = [];
   private depth = 0;
+  /** False where the runtime's hooks miss promise continuations: only first steps are seen. */
+  private everyStep = true;
   private readonly waits = new WeakMap<MonitoredTask, WaitRecord>();
   /** Tasks whose last step ended with no awaitress future to wait on: maybe a foreign promise. */
   private readonly maybeForeign = new Map<MonitoredTask, number>();
@@ -82,8 +142,28 @@ export class StepMonitor implements StepObserver {
     this.thresholdMs = options.slowStepThreshold === null ? Number.POSITIVE_INFINITY : options.slowStepThreshold * 1000;
   }
 
-  /** Enables the hooks and starts the watchdog; resolves once the watchdog is watching. */
+  /**
+   * Enables the hooks and starts the watchdog; resolves once the watchdog is watching. Where the
+   * runtime's hooks miss promise continuations (Bun, Deno), it watches first steps only and says
+   * so once per process (a process warning, code {@link PARTIAL_STEP_HOOKS_WARNING}).
+   */
   async start(): Promise<void> {
+    this.everyStep = await promiseHooksWork();
+    if (this.everyStep) this.enableHook();
+    else await warnPartialHooks();
+    const blocked = this.options.blockedThreshold;
+    if (blocked !== null) {
+      this.watchdog = new Watchdog({
+        blockedThreshold: blocked,
+        ...(this.options.watchdogFd !== undefined ? { fd: this.options.watchdogFd } : {}),
+        onReport: (report) => this.blockedReports.push(report),
+      });
+      await this.watchdog.ready;
+    }
+  }
+
+  /** The hook that sees every step: `before`/`after` around each callback of a loop's task. */
+  private enableHook(): void {
     const loop = this.loop;
     this.hook = createHook({
       // An exception escaping an async hook kills the process: never let one out.
@@ -104,15 +184,6 @@ export class StepMonitor implements StepObserver {
       },
     });
     this.hook.enable();
-    const blocked = this.options.blockedThreshold;
-    if (blocked !== null) {
-      this.watchdog = new Watchdog({
-        blockedThreshold: blocked,
-        ...(this.options.watchdogFd !== undefined ? { fd: this.options.watchdogFd } : {}),
-        onReport: (report) => this.blockedReports.push(report),
-      });
-      await this.watchdog.ready;
-    }
   }
 
   /** Disables the hooks and stops the watchdog. */
@@ -209,7 +280,8 @@ export class StepMonitor implements StepObserver {
       return;
     }
     // No awaitress future to wait on. If the task has not run again once the microtasks have
-    // drained, it waits on something awaitress cannot see.
+    // drained, it waits on something awaitress cannot see (only knowable if its next step is seen).
+    if (!this.everyStep) return;
     this.maybeForeign.set(task, this.loop.time());
     if (!this.checkScheduled) {
       this.checkScheduled = true;

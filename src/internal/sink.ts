@@ -46,8 +46,8 @@ export type TraceEventType = TraceEvent["type"];
 
 /**
  * Receives the loop's events, in the order they happen. Install one with
- * `run(main, { trace: sink })`; {@link Recorder} keeps them in memory, {@link JsonlWriter}
- * streams them to a file.
+ * `run(main, { trace: sink })`; {@link "awaitress/trace"!Recorder} keeps them in memory,
+ * {@link "awaitress/trace"!JsonlWriter} streams them to a file.
  *
  * @example
  * const sink: TraceSink = { event: (e) => console.log(e.type, e.time) };

@@ -15,7 +15,7 @@
  *   maxsize, whatever the number of producers.
  */
 import { hostname } from "node:os";
-import { createClient } from "redis";
+import { createClient, ErrorReply, TimeoutError as RedisTimeoutError } from "redis";
 import { Future, PENDING } from "../core/future.js";
 import { getRunningLoop, type Loop, taskContext } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
@@ -130,7 +130,9 @@ function checkSeconds(value: unknown, name: string, min: number): number {
 }
 
 function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  // node-redis's errors of the connection often have no message: their class says what happened.
+  return error.message || error.constructor.name;
 }
 
 function isNoGroup(error: unknown): boolean {
@@ -142,7 +144,7 @@ function delay(ms: number): Promise<void> {
 }
 
 /**
- * A queue with the contract of {@link Queue}, stored in Redis Streams: many processes put into
+ * A queue with the contract of {@link "awaitress"!Queue}, stored in Redis Streams: many processes put into
  * and get from one queue. Create one with {@link RedisQueue.connect}; end with `close()`.
  *
  * Departures from the in-memory `Queue`, all forced by the network:
@@ -211,6 +213,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   private releaseHint = false;
   private reconcileScheduled = false;
   private heartbeat: NodeJS.Timeout | null = null;
+  /** The group's identity, stored in the meta hash: another (or none) after a restart without persistence. */
+  private epoch: string;
+  /** The group being created again after it vanished; null otherwise. */
+  private recreating: Promise<void> | null = null;
 
   private constructor(
     name: string,
@@ -218,8 +224,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     options: RedisQueueOptions<T>,
     clients: { commands: Client; reader: Client; subscriber: Client },
     onError: (error: RedisQueueError) => void,
+    epoch: string,
   ) {
     this.name = name;
+    this.epoch = epoch;
     this.maxsize = maxsize;
     this.codec = options.codec ?? (jsonCodec as Codec<T>);
     this.visibilityMs = Math.round((options.visibilityTimeout ?? 30) * 1000);
@@ -248,7 +256,8 @@ export class RedisQueue<T> implements AsyncIterable<T> {
    * reached (after two quick retries), with `TypeError`/`RangeError` for bad options.
    *
    * @example
-   * const queue = await RedisQueue.connect<string>("jobs", { url: process.env.REDIS_URL, maxsize: 1000 });
+   * const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+   * const queue = await RedisQueue.connect<string>("jobs", { url, maxsize: 1000 });
    */
   static async connect<T>(name: string, options: RedisQueueOptions<T> = {}): Promise<RedisQueue<T>> {
     if (typeof name !== "string" || name === "" || /[{}]/.test(name)) {
@@ -273,7 +282,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
       if (lossReported) return;
       lossReported = true;
       onError(
-        new RedisQueueError(`lost the connection to ${url}: ${errorMessage(error)} (reconnecting)`, { cause: error }),
+        new RedisQueueError(
+          `RedisQueue ${JSON.stringify(name)} lost the connection to ${url}: ${errorMessage(error)}. It reconnects by itself (waiting gets resume; a put in flight fails and may be retried)`,
+          { cause: error },
+        ),
       );
     };
     const clients: Client[] = [];
@@ -292,7 +304,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
             reconnectStrategy: (retries: number, cause: Error) => {
               if (!connected) {
                 if (retries >= 2) {
-                  return new RedisQueueError(`cannot connect to Redis at ${url}: ${errorMessage(cause)}`, { cause });
+                  return new RedisQueueError(
+                    `cannot connect to Redis at ${url}: ${errorMessage(cause)}. Check the url option and that redis-server runs there`,
+                    { cause },
+                  );
                 }
                 return 100;
               }
@@ -301,9 +316,12 @@ export class RedisQueue<T> implements AsyncIterable<T> {
           },
         }) as Client;
       } catch (error) {
-        throw new RedisQueueError(`cannot use the Redis URL ${JSON.stringify(url)}: ${errorMessage(error)}`, {
-          cause: error,
-        });
+        throw new RedisQueueError(
+          `cannot use the Redis URL ${JSON.stringify(url)}: ${errorMessage(error)}. Give the url option as redis://[[user]:password@]host[:port][/db]`,
+          {
+            cause: error,
+          },
+        );
       }
       client.on("ready", () => {
         connected = true;
@@ -327,26 +345,33 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     try {
       const commands = make("commands");
       await commands.connect();
-      const maxsize = await RedisQueue.setUp(commands, name, options);
+      const { maxsize, epoch } = await RedisQueue.setUp(commands, name, options);
       const reader = make("reader");
       const subscriber = make("subscriber");
       await Promise.all([reader.connect(), subscriber.connect()]);
-      const queue = new RedisQueue<T>(name, maxsize, options, { commands, reader, subscriber }, onError);
+      const queue = new RedisQueue<T>(name, maxsize, options, { commands, reader, subscriber }, onError, epoch);
       await queue.start();
       void RedisQueue.checkPersistence(commands, options.onWarning ?? ((m) => console.warn(m)), name);
       return queue;
     } catch (error) {
       destroyAll();
       if (error instanceof RedisQueueError || error instanceof TypeError || error instanceof RangeError) throw error;
-      throw new RedisQueueError(`cannot connect to Redis at ${url}: ${errorMessage(error)}`, { cause: error });
+      throw new RedisQueueError(
+        `cannot connect to Redis at ${url}: ${errorMessage(error)}. Check the url option and that redis-server runs there`,
+        { cause: error },
+      );
     }
   }
 
   /** Creates the stream and group if needed and reconciles maxsize with the meta hash. */
-  private static async setUp<T>(commands: Client, name: string, options: RedisQueueOptions<T>): Promise<number> {
+  private static async setUp<T>(
+    commands: Client,
+    name: string,
+    options: RedisQueueOptions<T>,
+  ): Promise<{ maxsize: number; epoch: string }> {
     const tag = `{${name}}`;
-    await RedisQueue.ensureGroup(commands, `${tag}:stream`);
     const meta = `${tag}:meta`;
+    const epoch = await RedisQueue.ensureGroup(commands, `${tag}:stream`, meta);
     const wanted = options.maxsize;
     if (wanted !== undefined) {
       await commands.sendCommand(["HSETNX", meta, "maxsize", String(wanted)]);
@@ -357,15 +382,71 @@ export class RedisQueue<T> implements AsyncIterable<T> {
         `RedisQueue ${JSON.stringify(name)} exists with maxsize ${stored}, not ${wanted}: omit maxsize to use the stored one, or delete the key ${meta}`,
       );
     }
-    return stored;
+    return { maxsize: stored, epoch };
   }
 
-  private static async ensureGroup(commands: Client, stream: string): Promise<void> {
+  /**
+   * Creates the stream and group if needed, and the group's epoch (a random id in the meta hash
+   * that a restart without persistence loses with the group). Returns the epoch: the first
+   * process's, whichever process creates it.
+   */
+  private static async ensureGroup(commands: Client, stream: string, meta: string): Promise<string> {
     try {
       await commands.sendCommand(["XGROUP", "CREATE", stream, GROUP, "0", "MKSTREAM"]);
     } catch (error) {
       if (!errorMessage(error).includes("BUSYGROUP")) throw error;
     }
+    await commands.sendCommand(["HSETNX", meta, "epoch", `${Date.now()}-${Math.random().toString(36).slice(2)}`]);
+    return (await commands.sendCommand<string | null>(["HGET", meta, "epoch"])) ?? "";
+  }
+
+  /**
+   * The consumer group vanished (a server restart without persistence, or the keys were deleted):
+   * one error event (`onError`), the waiting getters fail with the same error, and the group, its
+   * epoch and maxsize are created again so the queue works on. Returns the error for the call that
+   * found it. While the group is being created again, a second finding reports nothing more.
+   */
+  private groupGone(cause: unknown, call?: string, consequence?: string): RedisQueueError {
+    const at = call === undefined ? "" : ` ${call} failed:`;
+    const tail = consequence === undefined ? "" : ` ${consequence}.`;
+    const error = new RedisQueueError(
+      `RedisQueue ${JSON.stringify(this.name)}${at} its consumer group is gone — the server restarted without persistence, or the keys were deleted — so items put and not acknowledged before may be lost.${tail} The group is being created again and the queue works on; to keep items across restarts run the server with appendonly yes (see docs/redis.md)`,
+      { cause },
+    );
+    if (this.recreating === null && !this.closed) {
+      this.recreating = RedisQueue.ensureGroup(this.commands, this.keys.stream, this.keys.meta)
+        .then(async (epoch) => {
+          this.epoch = epoch;
+          if (this.maxsize > 0)
+            await this.commands.sendCommand(["HSETNX", this.keys.meta, "maxsize", String(this.maxsize)]);
+        })
+        .catch(() => {
+          // The server went away again: the next finding tries again.
+        })
+        .finally(() => {
+          this.recreating = null;
+        });
+      this.onError(error);
+      this.failIdleGetters(error);
+    }
+    return error;
+  }
+
+  /** After a reconnection: is it still our group? A restart without persistence lost it (and the epoch). */
+  private checkEpoch(): void {
+    if (this.closed || this.recreating !== null) return;
+    this.commands.sendCommand<string | null>(["HGET", this.keys.meta, "epoch"]).then(
+      (epoch) => {
+        if (epoch !== this.epoch && !this.closed) {
+          this.groupGone(
+            new Error(`the queue's epoch is ${epoch === null ? "missing" : `now ${epoch}`}, was ${this.epoch}`),
+          );
+        }
+      },
+      () => {
+        // Lost again: the next reconnection looks again.
+      },
+    );
   }
 
   /** Warns when the server's persistence cannot keep what the queue promises (see docs/redis.md). */
@@ -398,6 +479,8 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   }
 
   private async start(): Promise<void> {
+    // Each later "ready" is a reconnection: the server may have restarted without its data.
+    this.commands.on("ready", () => this.checkEpoch());
     const state = await this.commands.sendCommand<string | null>(["HGET", this.keys.meta, "shutdown"]);
     if (state === "1" || state === "2") this.shutdownState = state === "2" ? 2 : 1;
     await this.subscriber.subscribe(this.keys.channel, (message: string) => {
@@ -495,7 +578,15 @@ export class RedisQueue<T> implements AsyncIterable<T> {
         },
         (error: unknown) => {
           op.inFlight = false;
-          op._fail(this.commandError("put()", error, "the item may or may not have been stored"));
+          op._fail(
+            isNoGroup(error)
+              ? this.groupGone(error, "put()", "This item was not stored: put it again")
+              : this.commandError(
+                  "put()",
+                  error,
+                  "the item may or may not have been stored: put it again if it must be, at the risk of storing it twice",
+                ),
+          );
         },
       );
     };
@@ -671,13 +762,8 @@ export class RedisQueue<T> implements AsyncIterable<T> {
       } catch (error) {
         if (this.closed) break;
         if (isNoGroup(error)) {
-          const lost = new RedisQueueError(
-            `the consumer group of RedisQueue ${JSON.stringify(this.name)} is gone (the server restarted without persistence, or the key was deleted): items put before may be lost; the group is created again`,
-            { cause: error },
-          );
-          this.onError(lost);
-          this.failIdleGetters(lost);
-          await RedisQueue.ensureGroup(this.commands, this.keys.stream).catch(() => {});
+          this.groupGone(error);
+          await this.recreating;
           continue;
         }
         failures++;
@@ -705,7 +791,12 @@ export class RedisQueue<T> implements AsyncIterable<T> {
         payload,
         deliveries: Number(deliveries),
       }));
-      if (entries.length > 0) return entries;
+      if (entries.length > 0) {
+        // As many as asked for: there may be more to take over, so the next look claims again
+        // at once (not after the claim interval: a dead worker's items come back in one go).
+        if (entries.length >= want) this.releaseHint = true;
+        return entries;
+      }
     }
     const args = ["XREADGROUP", "GROUP", GROUP, this.consumer, "COUNT", String(want)];
     if (block !== null) args.push("BLOCK", String(block));
@@ -714,15 +805,24 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     if (block === null) {
       reply = await this.commands.sendCommand(args);
     } else {
-      const id = this.reader.sendCommand<number>(["CLIENT", "ID"]);
-      const read = this.reader.sendCommand(args, { timeout: block + this.commandMs });
-      // Both fail together when the connection drops: the read's rejection must not go unhandled.
-      read.catch(() => {});
-      this.readerId = await id;
-      this.readerBlocked = true;
+      // The read is always awaited to its end, whatever happens to CLIENT ID: a read abandoned
+      // while queued offline would be sent on reconnection, and the entries it then took would
+      // wait (pending for this consumer, in no one's hands) for the visibility timeout.
+      let reading = true;
+      this.reader.sendCommand<number>(["CLIENT", "ID"]).then(
+        (id) => {
+          if (!reading) return;
+          this.readerId = id;
+          this.readerBlocked = true;
+        },
+        () => {
+          // The read fails too, or succeeds: it is awaited below either way.
+        },
+      );
       try {
-        reply = await read;
+        reply = await this.reader.sendCommand(args, { timeout: block + this.commandMs });
       } finally {
+        reading = false;
         this.readerBlocked = false;
       }
     }
@@ -1185,18 +1285,26 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   }
 
   private closedError(what: string): RedisQueueError {
-    return new RedisQueueError(`RedisQueue.${what} on ${JSON.stringify(this.name)} after close() in this process`);
+    return new RedisQueueError(
+      `RedisQueue.${what} on ${JSON.stringify(this.name)} after close() in this process: connect again (RedisQueue.connect) to go on using the queue`,
+    );
   }
 
   private commandError(what: string, error: unknown, consequence?: string): RedisQueueError {
     if (error instanceof RedisQueueError) return error;
-    const tail = consequence === undefined ? "" : ` (${consequence})`;
-    return new RedisQueueError(
-      `RedisQueue ${JSON.stringify(this.name)} ${what} failed: ${errorMessage(error)}${tail}`,
-      {
-        cause: error,
-      },
-    );
+    if (isNoGroup(error)) return this.groupGone(error, what);
+    let reason: string;
+    if (error instanceof RedisTimeoutError) {
+      reason = `no answer within the command timeout (${this.commandMs / 1000} s): the connection is down or the server is overloaded`;
+    } else if (error instanceof ErrorReply) {
+      reason = `the server answered ${JSON.stringify(error.message)}`;
+    } else {
+      reason = `${errorMessage(error)} (the connection is down: it reconnects by itself)`;
+    }
+    const tail = consequence === undefined ? "" : `; ${consequence}`;
+    return new RedisQueueError(`RedisQueue ${JSON.stringify(this.name)} ${what} failed: ${reason}${tail}`, {
+      cause: error,
+    });
   }
 }
 

@@ -5,7 +5,6 @@ import { getRunningLoop } from "../core/loop.js";
 import { failedFuture, ParkedWait, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { operationTask } from "../core/task.js";
 import { CancelledError, describe, InvalidStateError } from "../errors.js";
-import { asyncDisposeSymbol } from "../internal/dispose.js";
 import { type Held, holdWhenAcquired, Lock, type SyncOptions, waitLabel } from "./lock.js";
 
 /**
@@ -73,7 +72,7 @@ export class Condition implements AsyncDisposable {
   }
 
   /** Releases the underlying lock (for `await using _ = cond` after `acquire()`). */
-  [asyncDisposeSymbol](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     this.lock.release();
     return Promise.resolve();
   }

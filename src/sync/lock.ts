@@ -4,7 +4,6 @@ import { FULFILLED, Future, PENDING, REJECTED } from "../core/future.js";
 import { getRunningLoop, type Loop } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { describe, InvalidStateError } from "../errors.js";
-import { asyncDisposeSymbol, disposeSymbol } from "../internal/dispose.js";
 
 /** Options of {@link Lock}, {@link Semaphore}, {@link Condition}, {@link Event} and {@link Barrier}. */
 export interface SyncOptions {
@@ -60,12 +59,12 @@ export class Held implements AsyncDisposable, Disposable {
   }
 
   /** Releases (for `using`). */
-  [disposeSymbol](): void {
+  [Symbol.dispose](): void {
     this.release();
   }
 
   /** Releases (for `await using`). */
-  [asyncDisposeSymbol](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     this.release();
     return Promise.resolve();
   }
@@ -162,7 +161,7 @@ export class Lock implements AsyncDisposable {
   }
 
   /** Releases the lock (so `await using _ = lock` after `acquire()` releases at block end). */
-  [asyncDisposeSymbol](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     this.release();
     return Promise.resolve();
   }

@@ -4,7 +4,6 @@ import type { Future } from "../core/future.js";
 import { getRunningLoop, type Loop } from "../core/loop.js";
 import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signalOf } from "../core/park.js";
 import { describe, InvalidStateError } from "../errors.js";
-import { asyncDisposeSymbol } from "../internal/dispose.js";
 import { type Held, holdWhenAcquired, type SyncOptions, waitLabel } from "./lock.js";
 
 function checkValue(value: unknown): number {
@@ -117,7 +116,7 @@ export class Semaphore implements AsyncDisposable {
   }
 
   /** Returns a permit (for `await using _ = semaphore` after `acquire()`). */
-  [asyncDisposeSymbol](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     this.release();
     return Promise.resolve();
   }

@@ -11,22 +11,23 @@
  * - {@link settle}: inside such a run, wait until every task waits on something not ready now.
  *
  * @example
- * import { it } from "vitest";
  * import { createTask, sleep, time } from "awaitress";
  * import { runVirtual, virtualTest } from "awaitress/testing";
  *
- * it("retries after 1 s then 2 s", virtualTest(async () => {
+ * // In a test file: it("waits 1 s then 2 s", virtualTest(async () => { ... }));
+ * const test = virtualTest(async () => {
  *   await sleep(1);
  *   await sleep(2);
  *   if (time() !== 3) throw new Error(`time() is ${time()}`);
- * }));
- *
- * it("reports the task nobody awaited", async () => {
- *   const { errors } = await runVirtual(async () => {
- *     createTask(async () => { throw new Error("lost"); });
- *   });
- *   if (errors.length !== 1) throw new Error(`${errors.length} errors reported`);
  * });
+ * await test(); // resolves: nothing was reported, in no real time
+ *
+ * const { errors } = await runVirtual(async () => {
+ *   createTask(async () => { throw new Error("lost"); });
+ * });
+ * console.log(errors[0]?.message); // "Task exception was never retrieved"
+ *
+ * @module awaitress/testing
  */
 export type { ErrorContext } from "../core/loop.js";
 export { advance, runVirtual, settle, type VirtualRun, type VirtualRunOptions, virtualTest } from "./virtual.js";

@@ -113,14 +113,15 @@ export async function runVirtual<T>(
  * each context, or the context itself for a warning without one); its message names each.
  *
  * @example
- * import { it } from "vitest";
  * import { sleep, time } from "awaitress";
  * import { virtualTest } from "awaitress/testing";
  *
- * it("waits a minute in no time", virtualTest(async () => {
+ * // In a test file: it("waits a minute in no time", virtualTest(async () => { ... }));
+ * const test = virtualTest(async () => {
  *   await sleep(60);
  *   if (time() !== 60) throw new Error(`time() is ${time()}`);
- * }));
+ * });
+ * await test();
  */
 export function virtualTest(body: TaskFunction<unknown>, options: VirtualRunOptions = {}): () => Promise<void> {
   if (typeof body !== "function") {

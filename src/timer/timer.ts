@@ -114,8 +114,8 @@ function checkOptions(options: unknown): TimerOptions {
  * @example
  * async function main() {
  *   using _ = new Timer({ text: "\nTotal elapsed time: {:.1f}" }).start();
- *   await gather(...)
- * } // prints when main's block ends
+ *   await gather(sleep(1), sleep(2)); // the work being timed
+ * } // prints "Total elapsed time: 2.0" (on a virtual clock) when main's block ends
  */
 export class Timer implements Disposable {
   /**

@@ -36,7 +36,8 @@ export interface BackoffOptions {
    *
    * @default 0
    * @example
-   * { initial: 1, factor: 2, jitter: 0.5 } // waits of 0.5–1 s, 1–2 s, 2–4 s, ...
+   * // waits of 0.5–1 s, 1–2 s, 2–4 s, ...
+   * await retry(() => fetchPage(url), { backoff: { initial: 1, factor: 2, jitter: 0.5 } });
    */
   readonly jitter?: number;
 }
@@ -67,7 +68,9 @@ export interface RetryPolicy {
    *
    * @default () => true
    * @example
-   * { retryIf: ({ error }) => error instanceof HttpError && error.status >= 500 }
+   * await retry(() => fetchPage(url), {
+   *   retryIf: ({ error }) => error instanceof HttpError && error.status >= 500,
+   * });
    */
   readonly retryIf?: (attempt: FailedAttempt) => boolean | PromiseLike<boolean>;
   /**

@@ -61,9 +61,11 @@ function signalNumber(signal: NodeJS.Signals): number {
  *   for (let i = 0; i < 1000; i++) queue.putNowait(i);
  *   const pool = workerPool(queue, () => sleep(0.5), { workers: 4, stopWhenIdle: true });
  *   shutdownOn(["SIGINT", "SIGTERM"], pool, { grace: 5 });
- *   const { outcome } = await pool; // "drained", or "stopped"/"cancelled" after Ctrl-C
+ *   const { outcome } = await pool;
+ *   // "drained" 0: 1000 jobs in 125 virtual seconds. On the real clock, after a Ctrl-C:
+ *   // "stopped" (or "cancelled" past the grace period), with the jobs not done still queued.
  *   console.log(outcome, queue.qsize());
- * });
+ * }, { clock: "virtual" });
  */
 export function shutdownOn<T>(
   signals: readonly NodeJS.Signals[],

@@ -16,17 +16,25 @@ import { Attempt, checkPolicy, type Policy, type RetryPolicy, retryLoop } from "
 
 /**
  * What the pool needs of a queue: awaitress's `Queue`, `PriorityQueue` and `LifoQueue` have it,
- * and so can a queue kept elsewhere (Redis). `get` throws `QueueShutDown` once the queue is shut
+ * and so does `RedisQueue` (`awaitress/redis`), whose answers are round trips: `taskDone`,
+ * `shutdown` and `qsize` may return promises. `get` throws `QueueShutDown` once the queue is shut
  * down and empty; that is how the workers learn to stop.
  */
 export interface WorkQueue<T> {
   get(): PromiseLike<T>;
+  /** Used only to put back the items of jobs in flight when the pool is cancelled. */
   put(item: T): PromiseLike<void>;
+  /** Called by the worker that got the item, after its job ended; awaited when it returns a promise. */
   taskDone(): void | PromiseLike<void>;
+  /** Used only with `stopWhenIdle`. */
   join(): PromiseLike<void>;
-  shutdown(immediate?: boolean): void;
-  qsize(): number;
-  empty(): boolean;
+  /** Used only with `stopWhenIdle`; awaited when it returns a promise. */
+  shutdown(immediate?: boolean): void | PromiseLike<void>;
+  /**
+   * Items waiting, for {@link WorkerPool.stats} and progress: a number, or a promise of one (the
+   * stats then show the last answer, with at most one question in flight).
+   */
+  qsize(): number | PromiseLike<number>;
 }
 
 /** What a job's handler receives besides the item. */
@@ -133,7 +141,10 @@ export interface PoolStats {
   readonly done: number;
   readonly failed: number;
   readonly inFlight: number;
-  /** Items waiting in the queue (`queue.qsize()`). */
+  /**
+   * Items waiting in the queue (`queue.qsize()`). For a queue whose qsize is a round trip
+   * (RedisQueue), its last answer (0 before the first), asked again when stats are read.
+   */
   readonly queued: number;
   readonly retried: number;
   /** Jobs ended (done or failed) per second since the pool started. */
@@ -189,6 +200,9 @@ export class WorkerPool<T> implements PromiseLike<PoolSummary<T>> {
   private failedFast = false;
   private graceTimer: TimerHandle | null = null;
   private result: PoolSummary<T> | undefined = undefined;
+  /** For a queue whose qsize() is a promise: its last answer, and whether a question is out. */
+  private lastQueued = 0;
+  private askingQueued = false;
 
   /** @internal Use {@link workerPool}. */
   constructor(queue: WorkQueue<T>, handler: JobHandler<T>, options?: WorkerPoolOptions) {
@@ -303,11 +317,29 @@ export class WorkerPool<T> implements PromiseLike<PoolSummary<T>> {
       done: this.doneCount,
       failed: this.failures.length,
       inFlight: this.inFlight,
-      queued: this.queue.qsize(),
+      queued: this.queued(),
       retried: this.retries,
       rate: elapsed > 0 ? ended / elapsed : 0,
       elapsed,
     };
+  }
+
+  /** qsize now, or for a remote queue its last answer (asking again if no question is out). */
+  private queued(): number {
+    if (this.askingQueued) return this.lastQueued;
+    const size = this.queue.qsize();
+    if (typeof size === "number") return size;
+    this.askingQueued = true;
+    size.then(
+      (n) => {
+        this.lastQueued = n;
+        this.askingQueued = false;
+      },
+      () => {
+        this.askingQueued = false; // a lost connection or a closed queue: the stats keep the last answer
+      },
+    );
+    return this.lastQueued;
   }
 
   /** The summary once the pool has ended (also after a fail-fast rejection), else `undefined`. */
@@ -348,7 +380,7 @@ export class WorkerPool<T> implements PromiseLike<PoolSummary<T>> {
 
   private async shutdownWhenJoined(): Promise<void> {
     await this.queue.join();
-    this.queue.shutdown();
+    await this.queue.shutdown();
   }
 
   private finish(outcome: PoolOutcome): PoolSummary<T> {
@@ -483,7 +515,9 @@ export class WorkerPool<T> implements PromiseLike<PoolSummary<T>> {
  * - `cancel()` and `shutdown(grace)` stop the pool; items in flight when it is cancelled are put
  *   back, so every item ends done, failed, or still in the queue. Cancelling the task awaiting
  *   the pool cancels the pool too (and the await throws the `CancelledError`).
- * - The queue may be any {@link WorkQueue}: only get/put/taskDone/join/shutdown/qsize are used.
+ * - The queue may be any {@link WorkQueue}: only get/put/taskDone/join/shutdown/qsize are used,
+ *   so a `RedisQueue` (`awaitress/redis`) spreads one pool over many processes: each runs
+ *   `workerPool` on the same queue (see docs/redis.md).
  *
  * Must be called on a running loop (inside `run`, or it uses the default loop).
  *

@@ -13,6 +13,8 @@
  * const trace = new Recorder();
  * await run(async () => { await sleep(1); }, { clock: "virtual", trace });
  * console.log(terminalTimeline(trace.events));
+ *
+ * @module awaitress/trace
  */
 import { setInstrumenter } from "../core/run.js";
 import { instrument } from "../debug/instrument.js";

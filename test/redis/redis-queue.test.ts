@@ -211,11 +211,55 @@ describe.skipIf(skipRedis)("RedisQueue", () => {
     await q.close();
   });
 
-  it("a wrong URL is a RedisQueueError from connect()", async () => {
-    await expect(RedisQueue.connect("x", { url: "redis://127.0.0.1:1", ...quiet })).rejects.toBeInstanceOf(
-      RedisQueueError,
+  it("a wrong URL is a RedisQueueError from connect() that says what to check", async () => {
+    const refused = RedisQueue.connect("x", { url: "redis://127.0.0.1:1", ...quiet });
+    await expect(refused).rejects.toBeInstanceOf(RedisQueueError);
+    await expect(refused).rejects.toThrow(
+      /^cannot connect to Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*\. Check the url option and that redis-server runs there$/,
     );
-    await expect(RedisQueue.connect("x", { url: "not a url", ...quiet })).rejects.toBeInstanceOf(RedisQueueError);
+    const malformed = RedisQueue.connect("x", { url: "not a url", ...quiet });
+    await expect(malformed).rejects.toBeInstanceOf(RedisQueueError);
+    await expect(malformed).rejects.toThrow(/Give the url option as redis:\/\/\[\[user\]:password@\]host/);
+  });
+
+  it("after close(), calls fail with a RedisQueueError that says to connect again", async () => {
+    const q = await connect<number>();
+    await q.close();
+    await expect(q.put(1)).rejects.toThrow(/put\(\) on "q\d+" after close\(\) in this process: connect again/);
+    await expect(q.get()).rejects.toBeInstanceOf(RedisQueueError);
+  });
+
+  it("an entry the codec cannot decode goes to the dead-letter stream, with the decoder's error", async () => {
+    const writer = await connect<string>({}, "undecodable");
+    const reader = await connect<string>(
+      {
+        codec: {
+          encode: (item) => JSON.stringify(item),
+          decode: (data) => {
+            if (data === '"bad"') throw new Error("not a job");
+            return JSON.parse(data) as string;
+          },
+        },
+      },
+      "undecodable",
+    );
+    await writer.put("bad");
+    await writer.put("good");
+    await run(async () => {
+      expect(await waitFor(reader.get(), 3)).toBe("good"); // the bad one is skipped, not delivered
+      await reader.taskDone();
+    });
+    await waitFor(reader.join(), 3);
+    const dead = await reader.deadLetters();
+    expect(dead).toEqual([
+      {
+        id: expect.any(String),
+        data: '"bad"',
+        deliveries: 1,
+        error: expect.stringMatching(/cannot decode it: not a job/),
+      },
+    ]);
+    await Promise.all([writer.close(), reader.close()]);
   });
 
   it("close() ends a get blocked on the server, quickly", async () => {

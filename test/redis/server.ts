@@ -1,6 +1,6 @@
 /**
  * A real redis-server for the tests: on a free loopback port, with its own temporary directory
- * and the append-only file on, stopped afterwards. No mocks of Redis anywhere.
+ * and the append-only file on (unless a test asks for none), stopped afterwards. No mocks of Redis anywhere.
  *
  * Without a `redis-server` on the PATH the Redis tests are skipped with a message, except under
  * CI (`CI` set), where its absence is a failure: `.ci/run` installs Debian's package.
@@ -43,6 +43,8 @@ export function freePort(): Promise<number> {
 export interface RedisServerOptions {
   /** `always` for tests that kill the server and count acknowledgements. @default "everysec" */
   appendfsync?: "always" | "everysec" | "no";
+  /** false: no persistence at all (no AOF, no snapshot), so a restart starts empty. @default true */
+  appendonly?: boolean;
 }
 
 /** A running redis-server. */
@@ -75,7 +77,7 @@ export class RedisServer {
       "--dir",
       this.dir,
       "--appendonly",
-      "yes",
+      this.options.appendonly === false ? "no" : "yes",
       "--appendfsync",
       this.options.appendfsync ?? "everysec",
       "--save",

@@ -6,6 +6,8 @@
  *                                                     "stall <ms> <epoch ms>" when its event loop ran late
  *   produce <url> <queue> <from> <to>                 "put <item>" per resolved put, then "finished"
  *   wait <url> <queue>                                "waiting", then "shutdown <epoch ms>" on QueueShutDown
+ *   hold <url> <queue> <concurrency> <visibility>      "ready", then "holding <item>" per get; never acknowledges
+ *                                                     (its heartbeat keeps the items until it is killed)
  */
 import { createTask, gather, QueueShutDown, run, sleep } from "../../src/node.js";
 import { RedisQueue } from "../../src/redis/index.js";
@@ -75,7 +77,22 @@ async function wait(): Promise<void> {
   await q.close();
 }
 
-if (mode === "consume") await consume(Number(a), Number(b));
+async function hold(concurrency: number, visibility: number): Promise<void> {
+  const q = await RedisQueue.connect<number>(name as string, { url, visibilityTimeout: visibility, ...quiet });
+  say("ready");
+  await run(async () => {
+    const holders = Array.from({ length: concurrency }, () =>
+      createTask(async () => {
+        say(`holding ${await q.get()}`);
+        await new Promise(() => {}); // a job that never ends: killed with its item in hand
+      }),
+    );
+    await gather(...holders);
+  });
+}
+
+if (mode === "hold") await hold(Number(a), Number(b));
+else if (mode === "consume") await consume(Number(a), Number(b));
 else if (mode === "produce") await produce(Number(a), Number(b));
 else if (mode === "wait") await wait();
 else throw new Error(`unknown mode ${mode}`);
