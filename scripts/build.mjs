@@ -21,6 +21,7 @@ const ENTRIES = {
   "./trace": "trace/index",
   "./debug": "debug/index",
   "./redis": "redis/index",
+  "./testing": "testing/index",
 };
 
 /**

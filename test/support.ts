@@ -4,6 +4,7 @@
  * `*.test.ts`).
  */
 import { type ErrorContext, run, sleep } from "../src/node.js";
+import { runVirtual as runVirtualWithReport } from "../src/testing/index.js";
 
 /**
  * One pass of the loop for the calling task: the spec's "tick" (`await asyncio.sleep(0)`).
@@ -47,7 +48,7 @@ export function runVirtual<T>(main: () => Promise<T>): Promise<T> {
 
 /**
  * Runs `main` on the virtual clock; resolves to the errors the loop reported (its `onError`
- * contexts) instead of logging them.
+ * contexts) instead of logging them: awaitress/testing's `runVirtual(main).errors`.
  *
  * @example
  * const reported = await runVirtualCollectingErrors(async () => {
@@ -55,10 +56,8 @@ export function runVirtual<T>(main: () => Promise<T>): Promise<T> {
  * });
  * expect(reported).toHaveLength(1);
  */
-export async function runVirtualCollectingErrors(main: () => Promise<void>): Promise<ErrorContext[]> {
-  const reported: ErrorContext[] = [];
-  await run(main, { ...virtualClock, onError: (context) => reported.push(context) });
-  return reported;
+export async function runVirtualCollectingErrors(main: () => Promise<void>): Promise<readonly ErrorContext[]> {
+  return (await runVirtualWithReport(main)).errors;
 }
 
 /**
