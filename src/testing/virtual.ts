@@ -8,7 +8,7 @@
  */
 import { VirtualClock } from "../clock/virtual.js";
 import { Future } from "../core/future.js";
-import { type ErrorContext, type ErrorHandler, getRunningLoop, type Loop } from "../core/loop.js";
+import { type ErrorContext, type ErrorHandler, getRunningLoop, type Loop, runningLoop } from "../core/loop.js";
 import { type RunOptions, type RunSignal, run } from "../core/run.js";
 import type { TaskFunction } from "../core/task.js";
 import { describe } from "../errors.js";
@@ -198,7 +198,7 @@ export function advance(seconds: number): void {
  * });
  */
 export async function settle(): Promise<void> {
-  const loop = getRunningLoop();
+  const loop = runningLoop();
   const clock = virtualClockOf(loop, "settle()");
   const idle = new Future<void>(loop);
   idle._label = "settle()";
