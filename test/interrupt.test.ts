@@ -224,11 +224,15 @@ describe("run() and real signals", () => {
         const stop = new Event();
         const onSigint = () => { console.log("the program got SIGINT"); stop.set(); };
         process.on("SIGINT", onSigint);
+        // What keeps a real program alive (a server's socket): with nothing, Node exits at once
+        // (a signal listener holds nothing), racing the signal.
+        const server = setInterval(() => {}, 1000);
         try {
           console.log("ready");
           await stop.wait();
           return "stopped by the program";
         } finally {
+          clearInterval(server);
           process.off("SIGINT", onSigint);
         }
       });
