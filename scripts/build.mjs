@@ -58,7 +58,8 @@ async function build() {
 /**
  * The programs that run outside this process's modules (the HTML page's script, the watchdog's
  * worker): type-checked (the page against the DOM, by its own tsconfig), bundled with esbuild, and
- * written as strings into the built bundled-sources.js, where src/internal/bundle.ts reads them.
+ * written as strings into the built internal/bundled/<name>.js, one module per bundle (a program
+ * that imports only debug mode does not carry the HTML page's script).
  * The list is bundle.ts's own.
  */
 async function bundle() {
@@ -73,10 +74,12 @@ async function bundle() {
     if (output === undefined) throw new Error(`scripts/build.mjs: esbuild wrote nothing for ${spec.entry}`);
     texts[name] = output.text;
   }
-  writeFileSync(
-    "dist/esm/internal/bundled-sources.js",
-    `// Written by scripts/build.mjs: the bundles of src/internal/bundle.ts.\nexport const BUNDLED = ${JSON.stringify(texts)};\n`,
-  );
+  for (const [name, text] of Object.entries(texts)) {
+    writeFileSync(
+      `dist/esm/internal/bundled/${name}.js`,
+      `// Written by scripts/build.mjs: bundle "${name}" of src/internal/bundle.ts.\nexport const BUILT = ${JSON.stringify(text)};\n`,
+    );
+  }
 }
 
 /** Fails the build if package.json's exports and ENTRIES disagree. */

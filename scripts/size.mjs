@@ -72,6 +72,9 @@ async function measure(dir, source, platform) {
     platform,
     target: "es2022",
     external: ["redis", "@redis/*"],
+    // The built package as a user's bundler sees it: not tsconfig.json's `paths`, which map
+    // "awaitress" to src/ for development (and would leave src/node.ts's lazy import unresolved).
+    tsconfigRaw: "{}",
     write: false,
     logLevel: "silent",
   });

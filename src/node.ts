@@ -9,10 +9,28 @@
  */
 import { createRequire } from "node:module";
 import { isDefaultLoop, setLoopHook } from "./core/loop.js";
-import { setInstrumenter } from "./core/run.js";
+import { setInstrumenterLoader } from "./core/run.js";
 import { registerPs, trackLoop } from "./debug/ps.js";
+import { InvalidStateError } from "./errors.js";
 
-setInstrumenter(async (loop, options) => (await import("./debug/instrument.js")).instrument(loop, options));
+// Debug mode's hooks (the step monitor, the watchdog and its worker's source) load on first use,
+// by a computed URL: a bundler does not follow it, so a bundle of a Node program does not carry
+// them; there `debug: true` fails with run's clear error unless the program imports
+// awaitress/debug. From the sources (tsx, vitest) this module is node.ts, and so is its sibling.
+const DEBUG_MODULE = new URL(`./debug/instrument${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+setInstrumenterLoader(async (loop, options) => {
+  let debug: typeof import("./debug/instrument.js");
+  try {
+    debug = (await import(/* @vite-ignore */ DEBUG_MODULE.href)) as typeof import("./debug/instrument.js");
+  } catch (error) {
+    throw new InvalidStateError(
+      `debug mode needs awaitress/debug, which could not be loaded beside ${import.meta.url} ` +
+        `(${(error instanceof Error ? error.message : String(error)).split("\n")[0]}); is the program bundled? ` +
+        'Add `import "awaitress/debug";` to it, or turn debug mode off',
+    );
+  }
+  return debug.instrument(loop, options);
+});
 setLoopHook((loop, sink) => {
   trackLoop(loop);
   return sink;

@@ -104,6 +104,37 @@ describe.runIf(existsSync(join(ROOT, "dist", "esm", "node.js")))("entry points b
     expect(existsSync(traceFile)).toBe(false);
   });
 
+  it("in a bundle of Node's build, debug mode needs awaitress/debug imported (before or after awaitress), else says so", () => {
+    const outcomes: string[] = [];
+    const program = (imports: string) =>
+      `${imports}\ntry { console.log(await run(async () => { await sleep(0); return "debug ran"; }, { debug: true })); }\ncatch (e) { console.log(e.name, "|", e.message); }\n`;
+    const node = JSON.stringify(join(ROOT, "dist", "esm", "node.js"));
+    const debug = JSON.stringify(join(ROOT, "dist", "esm", "debug", "index.js"));
+    for (const [name, imports] of [
+      ["none", `import { run, sleep } from ${node};`],
+      ["before", `import ${debug};\nimport { run, sleep } from ${node};`],
+      ["after", `import { run, sleep } from ${node};\nimport ${debug};`],
+    ] as const) {
+      const entry = join(dir, `debug-${name}.mjs`);
+      const bundle = join(dir, `debug-${name}.bundle.mjs`);
+      writeFileSync(entry, program(imports));
+      buildSync({
+        entryPoints: [entry],
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        outfile: bundle,
+        logLevel: "error",
+      });
+      const out = spawnSync(process.execPath, [bundle], { encoding: "utf8" });
+      outcomes.push(out.stdout.trim());
+    }
+    expect(outcomes[0]).toMatch(
+      /^InvalidStateError \| debug mode needs awaitress\/debug, which could not be loaded beside .* is the program bundled\? Add `import "awaitress\/debug";`/,
+    );
+    expect(outcomes.slice(1)).toEqual(["debug ran", "debug ran"]);
+  });
+
   it("AWAITRESS_TRACE with Node's build unbundled records the run", () => {
     const traceFile = join(dir, "ok.jsonl");
     const out = node(

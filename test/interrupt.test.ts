@@ -22,7 +22,12 @@ const BUNDLE = join(dir, "awaitress.mjs");
 const INDEX = JSON.stringify(pathToFileURL(BUNDLE).href);
 beforeAll(async () => {
   await build({
-    entryPoints: [join(ROOT, "src", "node.ts")],
+    // Node's build, and awaitress/debug: a bundle cannot load debug mode beside itself on demand.
+    stdin: {
+      contents: `import "./src/debug/index.ts";\nexport * from "./src/node.ts";\n`,
+      resolveDir: ROOT,
+      loader: "ts",
+    },
     bundle: true,
     format: "esm",
     platform: "node",

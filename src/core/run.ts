@@ -36,6 +36,20 @@ let instrumenter: Instrumenter | null = null;
 /** @internal Installs debug mode's hooks (see {@link Instrumenter}). */
 export function setInstrumenter(fn: Instrumenter): void {
   instrumenter = fn;
+  lazyInstrumenter = false;
+}
+
+/** Whether the instrumenter installed is only a loader (src/node.ts's), which a real one replaces. */
+let lazyInstrumenter = false;
+
+/**
+ * @internal Installs a loader of debug mode's hooks (src/node.ts), unless awaitress/debug or
+ * awaitress/trace already installed the hooks themselves: in a bundle only theirs can work.
+ */
+export function setInstrumenterLoader(fn: Instrumenter): void {
+  if (instrumenter !== null && !lazyInstrumenter) return;
+  instrumenter = fn;
+  lazyInstrumenter = true;
 }
 
 export type { RunSignal } from "./signals.js";

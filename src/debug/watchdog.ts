@@ -11,6 +11,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { bundledSource } from "../internal/bundle.js";
+import { BUILT as WATCHDOG_WORKER } from "../internal/bundled/watchdog-worker.js";
 import { LIBRARY_ROOT } from "./creation-site.js";
 import type { WatchdogWorkerData } from "./watchdog-worker.js";
 
@@ -79,7 +80,7 @@ export class Watchdog {
       slots: { seq: SEQ, task: TASK, depth: DEPTH },
     };
     // The worker's program: src/debug/watchdog-worker.ts, bundled (internal/bundle.ts).
-    this.worker = new Worker(bundledSource("watchdog-worker"), {
+    this.worker = new Worker(bundledSource("watchdog-worker", WATCHDOG_WORKER), {
       eval: true,
       workerData,
       stdout: false,

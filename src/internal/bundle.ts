@@ -1,13 +1,12 @@
 /**
  * Programs that do not run in this process — the HTML page's script, the debug watchdog's worker —
  * are real, typed modules (src/trace/page/script.ts, src/debug/watchdog-worker.ts) bundled into one
- * self-contained script each. scripts/build.mjs puts the bundles' text into the built
- * bundled-sources.js; from the sources (tests, tsx) there is none, and the entry is bundled on
- * first use with esbuild, a dev dependency.
+ * self-contained script each. scripts/build.mjs puts each bundle's text into its built module,
+ * internal/bundled/<name>.js; from the sources (tests, tsx) there is none, and the entry is bundled
+ * on first use with esbuild, a dev dependency.
  */
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { BUNDLED } from "./bundled-sources.js";
 
 /** How each bundle is made: the one list scripts/build.mjs also reads. */
 export const BUNDLES = {
@@ -42,11 +41,11 @@ export function bundleOptions(name: BundleName, srcRoot: string): Record<string,
 }
 
 /**
- * The source text of bundle `name`: the one the build put in bundled-sources.js, else bundled now
- * from the sources. Throws if neither can be had (a source checkout without its dev dependencies).
+ * The source text of bundle `name`: `built`, the text the build put in internal/bundled/<name>.js
+ * (the caller imports that module's `BUILT`), else bundled now from the sources. Throws if neither
+ * can be had (a source checkout without its dev dependencies).
  */
-export function bundledSource(name: BundleName): string {
-  const built = BUNDLED[name];
+export function bundledSource(name: BundleName, built: string | undefined): string {
   if (built !== undefined) return built;
   const cached = cache.get(name);
   if (cached !== undefined) return cached;
@@ -71,7 +70,7 @@ interface PluginBuild {
 
 /**
  * @internal An esbuild plugin for bundling src/ itself (the bench's bundles, tests that run plain
- * `node` on a bundle of src/): fills in bundled-sources.ts as scripts/build.mjs does for dist, since
+ * `node` on a bundle of src/): fills in internal/bundled/<name>.ts as scripts/build.mjs does for dist, since
  * a bundle of src/ has no sources beside it to bundle the page's script and the worker from.
  *
  * @example
@@ -80,14 +79,12 @@ interface PluginBuild {
 export const bundledSourcesPlugin = {
   name: "awaitress-bundled-sources",
   setup(b: PluginBuild): void {
-    b.onLoad({ filter: /[\\/]src[\\/]internal[\\/]bundled-sources\.ts$/ }, async (args) => {
-      const srcRoot = args.path.replace(/[\\/]internal[\\/]bundled-sources\.ts$/, "");
-      const texts: Record<string, string> = {};
-      for (const name of Object.keys(BUNDLES) as BundleName[]) {
-        const result = await b.esbuild.build(bundleOptions(name, srcRoot));
-        texts[name] = result.outputFiles?.[0]?.text ?? "";
-      }
-      return { contents: `export const BUNDLED = ${JSON.stringify(texts)};`, loader: "ts" };
+    b.onLoad({ filter: /[\\/]src[\\/]internal[\\/]bundled[\\/][\w-]+\.ts$/ }, async (args) => {
+      const match = /^(.*)[\\/]internal[\\/]bundled[\\/]([\w-]+)\.ts$/.exec(args.path);
+      const [, srcRoot = "", name = ""] = match ?? [];
+      if (!(name in BUNDLES)) throw new Error(`bundledSourcesPlugin: no bundle named ${name} (${args.path})`);
+      const result = await b.esbuild.build(bundleOptions(name as BundleName, srcRoot));
+      return { contents: `export const BUILT = ${JSON.stringify(result.outputFiles?.[0]?.text ?? "")};`, loader: "ts" };
     });
   },
 };

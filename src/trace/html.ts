@@ -3,6 +3,7 @@
  * a lane per task, zoom and pan, the details of a segment on hover, and a summary table.
  */
 import { bundledSource } from "../internal/bundle.js";
+import { BUILT as PAGE } from "../internal/bundled/page.js";
 import { safeString } from "../internal/text.js";
 import type { PageData, PageLane, PageSegment } from "./page-data.js";
 import type { TraceEvent } from "./sink.js";
@@ -23,7 +24,7 @@ export interface HtmlTimelineOptions {
  * or the page would end the script element early.
  */
 function pageScript(): string {
-  return bundledSource("page").replace(/<\/(script)/gi, "<\\/$1");
+  return bundledSource("page", PAGE).replace(/<\/(script)/gi, "<\\/$1");
 }
 
 /** Any value as HTML text: every field of a loaded trace may have been tampered with. */
