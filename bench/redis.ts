@@ -2,7 +2,8 @@
  * `npm run bench:redis`: awaitress's RedisQueue beside BullMQ on the same local Redis, with the
  * same persistence settings, in one run (issue 13's performance goals).
  *
- *   npx tsx bench/redis.ts [--runs 3] [--appendfsync everysec|always] [--scale 1] [--json out.json] [--verbose]
+ *   npx tsx bench/redis.ts [--runs 3] [--appendfsync everysec|always] [--scale 1] [--only 1,2b]
+ *                          [--json out.json] [--verbose]
  *
  * It starts its own redis-server (free loopback port, its own temporary directory, the append-only
  * file on) once per persistence setting: `appendfsync everysec`, then a second pass with
@@ -52,6 +53,8 @@ export interface RedisBenchOptions {
   /** Multiplies every item count (the smoke test runs a tiny scale). */
   scale: number;
   quiet: boolean;
+  /** Case ids to run (`--only 2,2b`); all when empty. */
+  only?: string[];
   /** Print each measurement's wall time on stderr (`--verbose`). */
   verbose?: boolean;
   /** Give up on a child after this many seconds. */
@@ -494,7 +497,8 @@ export async function runRedisBench(options: RedisBenchOptions): Promise<PassRes
           `# appendfsync ${fsync}: redis-server on ${pass.url}, load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`,
         );
         await pass.warmUp();
-        const specs = pass.cases();
+        const only = options.only ?? [];
+        const specs = pass.cases().filter((c) => only.length === 0 || only.includes(c.id));
         const samples = specs.map(() => ({
           a: [] as number[],
           b: [] as number[],
@@ -636,6 +640,7 @@ function parseArgs(argv: string[]): RedisBenchOptions & { json: string | null } 
     else if (flag === "--timeout") options.timeoutSeconds = Number(need());
     else if (flag === "--json") options.json = need();
     else if (flag === "--verbose") options.verbose = true;
+    else if (flag === "--only") options.only = need().split(",");
     else if (flag === "--appendfsync") {
       const v = need();
       if (v !== "everysec" && v !== "always") throw new Error(`--appendfsync: everysec or always, not ${v}`);
