@@ -62,7 +62,7 @@ export interface RedisBenchOptions {
 }
 
 /** The sizes at scale 1: the whole benchmark (both passes, 3 runs) takes about 3 minutes on 2 cores. */
-const SIZES = { produce: 10_000, consume: 10_000, latency: 300, warm: 30 };
+const SIZES = { produce: 10_000, consume: 6_000, latency: 300, warm: 30 };
 /** Total getters (awaitress) and total worker concurrency (BullMQ), each split over 2 processes. */
 const CONCURRENCIES = [16, 64];
 
