@@ -61,7 +61,7 @@ export interface RedisBenchOptions {
   timeoutSeconds: number;
 }
 
-/** The sizes at scale 1: the whole benchmark (both passes, 3 runs) takes about 3 minutes on 2 cores. */
+/** The sizes at scale 1: the whole benchmark (both passes, 3 runs) takes about 2 minutes on the 2-core machine (4 when it is busy). */
 const SIZES = { produce: 10_000, consume: 6_000, latency: 300, warm: 30 };
 /** Total getters (awaitress) and total worker concurrency (BullMQ), each split over 2 processes. */
 const CONCURRENCIES = [16, 64];

@@ -27,7 +27,8 @@ describe.skipIf(skipRedis)("bench/redis.ts (smoke run at tiny sizes)", () => {
         "--json",
         json,
       ]);
-      expect(out.stderr).toBe("");
+      // redis-server may print its own warnings (memory overcommit) there; no errors.
+      expect(out.stderr).not.toMatch(/error/i);
       expect(out.code).toBe(0);
       expect(out.stdout).toContain("| case | awaitress ops/s (median) | BullMQ ops/s (median) | ratio | goal | met? |");
       const [pass, ...rest] = JSON.parse(readFileSync(json, "utf8")) as PassResult[];
