@@ -67,7 +67,7 @@ const SIZES = { produce: 10_000, consume: 6_000, latency: 300, warm: 30 };
 const CONCURRENCIES = [16, 64];
 
 interface Side {
-  /** What runs, for the table. */
+  /** What runs (for --verbose). */
   label: string;
   /** Measures once; returns ops/s (for a latency case: 1000 / median ms, with the ms). */
   measure: () => Promise<Outcome>;
@@ -514,8 +514,10 @@ export async function runRedisBench(options: RedisBenchOptions): Promise<PassRes
             const order = r % 2 === 0 ? (["a", "b"] as const) : (["b", "a"] as const);
             for (const side of order) {
               const t0 = performance.now();
-              const outcome = await (side === "a" ? spec.awaitress : spec.bull).measure();
-              if (options.verbose) console.error(`... ${spec.id} ${side} ${Math.round(performance.now() - t0)} ms`);
+              const which = side === "a" ? spec.awaitress : spec.bull;
+              const outcome = await which.measure();
+              if (options.verbose)
+                console.error(`... ${spec.id} ${which.label}: ${Math.round(performance.now() - t0)} ms`);
               s[side].push(outcome.ops);
               if (outcome.ms !== undefined) s[side === "a" ? "aMs" : "bMs"].push(outcome.ms);
               s[side === "a" ? "aServer" : "bServer"].push(outcome.server);
