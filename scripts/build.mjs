@@ -9,6 +9,8 @@
 // `require` condition's types and JavaScript agree in format.
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * The entry points: package.json's export subpath, and its module under src/ (without ".ts").
@@ -33,6 +35,67 @@ const NODE_ENTRIES = {
   ".": "node",
 };
 
+/**
+ * The browser build of `awaitress` (package.json's "browser" condition, first in exports["."]):
+ * src/index.ts as one ESM file, where the modules that need Node are swapped for the browser's —
+ * the current task without AsyncLocalStorage (src/core/context.browser.ts), no process signals,
+ * no `shutdownOn` — and `setImmediate` is a MessageChannel message. It has no `node:` import
+ * (test/browser-core.test.ts checks the built file). Types: dist/esm/index.d.ts.
+ */
+const BROWSER_ENTRY = { module: "index", outfile: "dist/browser/index.js" };
+
+/** Modules of src/ (and `node:` modules) the browser build replaces, by what replaces them. */
+const BROWSER_SWAPS = {
+  "src/core/context.ts": "src/core/context.browser.ts",
+  "src/core/signals.ts": "src/core/signals.browser.ts",
+  "src/toolkit/shutdown.ts": "src/toolkit/shutdown.browser.ts",
+  "node:async_hooks": "src/internal/async-hooks.browser.ts",
+};
+
+/**
+ * esbuild's options for the browser build (`root`: the package's directory). Exported for the tests,
+ * which bundle the source the same way.
+ */
+export function browserBundleOptions(root = process.cwd()) {
+  const swaps = new Map(Object.entries(BROWSER_SWAPS).map(([from, to]) => [from, resolve(root, to)]));
+  const swap = {
+    name: "awaitress-browser",
+    setup(build) {
+      build.onResolve({ filter: /^node:/ }, (args) => {
+        const path = swaps.get(args.path);
+        if (path !== undefined) return { path };
+        return {
+          errors: [
+            {
+              text: `${args.path} has no browser version: the browser build must not import it (from ${args.importer})`,
+            },
+          ],
+        };
+      });
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const source = relative(root, resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"))).replaceAll(
+          "\\",
+          "/",
+        );
+        const path = swaps.get(source);
+        return path === undefined ? undefined : { path };
+      });
+    },
+  };
+  return {
+    absWorkingDir: root,
+    entryPoints: [resolve(root, `src/${BROWSER_ENTRY.module}.ts`)],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    inject: [resolve(root, "src/internal/immediate.browser.ts")],
+    plugins: [swap],
+    legalComments: "none",
+    logLevel: "silent",
+  };
+}
+
 async function build() {
   checkExports();
   rmSync("dist", { recursive: true, force: true });
@@ -41,6 +104,8 @@ async function build() {
   });
   writeFileSync("dist/esm/package.json", `${JSON.stringify({ type: "module" })}\n`);
   await bundle();
+  const { build: esbuild } = await import("esbuild");
+  await esbuild({ ...browserBundleOptions(), outfile: BROWSER_ENTRY.outfile });
 
   mkdirSync("dist/cjs", { recursive: true });
   cpSync("dist/esm", "dist/cjs", { recursive: true, filter: (path) => !/(\.js|\.js\.map|package\.json)$/.test(path) });
@@ -98,11 +163,18 @@ function checkExports() {
   });
   for (const [subpath, module] of Object.entries(ENTRIES)) {
     const node = NODE_ENTRIES[subpath];
-    const expected = node === undefined ? conditions(module) : { node: conditions(node), ...conditions(module) };
+    let expected = node === undefined ? conditions(module) : { node: conditions(node), ...conditions(module) };
+    if (module === BROWSER_ENTRY.module) {
+      expected = {
+        browser: { types: `./dist/esm/${module}.d.ts`, default: `./${BROWSER_ENTRY.outfile}` },
+        ...expected,
+      };
+    }
     if (JSON.stringify(exports[subpath]) !== JSON.stringify(expected)) {
       throw new Error(`scripts/build.mjs: package.json exports["${subpath}"] should be ${JSON.stringify(expected)}`);
     }
   }
 }
 
-await build();
+// Imported by the tests for browserBundleOptions: build only when run as a script.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await build();

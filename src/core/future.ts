@@ -14,6 +14,7 @@
  *   of 100,000 futures completes or cancels without deep recursion.
  */
 import { CancelledError, InvalidStateError } from "../errors.js";
+import { awaitingTask } from "./context.js";
 import { type Loop, type LoopImpl, runningLoop, taskContext } from "./loop.js";
 
 /** @internal */
@@ -372,7 +373,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    const store = taskContext.getStore();
+    const store = awaitingTask();
     const task = isAwaiter(store) && store._state === PENDING ? store : null;
     this._retrieved = true;
     if (task !== null && (task as unknown) === this) {
@@ -438,6 +439,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
     );
     if (this._state !== PENDING) {
       this._loop.callSoon(resumeReaction, r);
+      // The task waits for that callback: its step is over (the loop need not wait for its
+      // watchdog, and without AsyncLocalStorage must not take the step for a foreign wait).
+      task._loop._endStep(task);
       return;
     }
     this.addReaction(r);

@@ -2,15 +2,26 @@
  * The running loop: its clock, its ready queue (asyncio's `call_soon`), the registry of live
  * tasks, the exception handler, debug flags and the trace sink. And how code finds it.
  */
-import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { RealClock } from "../clock/real.js";
+import { InvalidStateError } from "../errors.js";
 import { shuffleRange } from "../internal/prng.js";
 import { RingBuffer } from "../internal/ring-buffer.js";
 import type { TraceEvent, TraceSink } from "../internal/sink.js";
 import { type RegistryNode, TaskRegistry } from "../internal/task-registry.js";
 import { escapeControl, safeString } from "../internal/text.js";
+import {
+  atHostExit,
+  bindOutside,
+  FOLLOWS_FOREIGN_PROMISES,
+  hostEnv,
+  noStep,
+  stepBegins,
+  taskContext,
+} from "./context.js";
 import type { FailureRecord, Future } from "./future.js";
+
+export { taskContext };
 
 /** What the loop knows of a task; the full class lives in task.ts. */
 export interface LoopTask extends RegistryNode {
@@ -73,9 +84,6 @@ function printable(error: unknown): unknown {
   if (escapeControl(text, true) === text) return error;
   return escapeControl(error instanceof Error ? (error.stack ?? safeString(error)) : safeString(error), true);
 }
-
-/** @internal The store holds the task whose code is running (undefined outside any task). */
-export const taskContext = new AsyncLocalStorage<LoopTask>();
 
 /** @internal Loop options set by `run`. */
 export interface LoopOptions {
@@ -330,9 +338,7 @@ export class LoopImpl implements Loop {
     }
     this.wrapTimers = typeof this.clock.attach !== "function";
     // The drain, the watchdog and the slice marker run outside any task's context, whoever
-    // schedules them. Binding once (in an empty context) costs a context switch per call, where
-    // `taskContext.exit` would allocate a context frame each time.
-    const bindOutside = (fn: () => void): (() => void) => taskContext.exit(() => AsyncResource.bind(fn));
+    // schedules them (see context.ts).
     this.drainOutside = bindOutside(this.drain);
     this.watchdogOutside = bindOutside(this.watchdog);
     this.endSliceOutside = bindOutside(this.endSlice);
@@ -378,8 +384,16 @@ export class LoopImpl implements Loop {
       setImmediate(this.drainOutside);
       return;
     }
-    queueMicrotask(this.drainOutside);
+    if (FOLLOWS_FOREIGN_PROMISES) queueMicrotask(this.drainOutside);
+    // Without AsyncLocalStorage, one microtask later: the `then()` jobs of awaits made in the same
+    // turn as the call that scheduled the drain (`await new Task(...)` from plain code, a task's
+    // second `then` in a Promise.all) run first, while no step has begun that would claim them.
+    else queueMicrotask(this.drainAfterHop);
   }
+
+  private readonly drainAfterHop = (): void => {
+    queueMicrotask(this.drainOutside);
+  };
 
   private readonly endSlice = (): void => {
     this.sliceEndArmed = false;
@@ -389,6 +403,7 @@ export class LoopImpl implements Loop {
   /** @internal `task` starts a step (it is resumed, or runs its first step). */
   _beginStep(task: object): void {
     this.stepping = task;
+    stepBegins(task as LoopTask);
   }
 
   /**
@@ -415,11 +430,26 @@ export class LoopImpl implements Loop {
     const task = this.stepping as LoopTask | null;
     this.stepping = null;
     this.paused = false;
+    noStep();
+    // Without AsyncLocalStorage nothing can tell which task resumes after a foreign promise: the
+    // task fails now, saying what to do, rather than run on outside it (see context.browser.ts).
+    if (!FOLLOWS_FOREIGN_PROMISES && task !== null && !task.done()) this.lostTask(task);
     // Traced without a step monitor (which sees foreign waits itself, more precisely): the step
     // ended on a wait the loop cannot see, so the trace must not show the task running.
     if (this.trace !== null && this.steps === null && task !== null) this.stepEndedUnseen(task);
     this.drain();
   };
+
+  private lostTask(task: LoopTask): void {
+    const name = (task as { name?: unknown }).name;
+    const error = new InvalidStateError(
+      `Task ${JSON.stringify(String(name))} awaited a promise that is not awaitress's (fetch(), a setTimeout ` +
+        "promise, Promise.all() of tasks, ...), and without AsyncLocalStorage (in a browser) awaitress cannot tell " +
+        "which task resumes after it. Await an awaitress future instead: `await ensureFuture(promise)`, " +
+        'gather() rather than Promise.all(); see "In the browser" in awaitress\'s README',
+    );
+    (task as unknown as { _fail(error: unknown): void })._fail(error);
+  }
 
   private stepEndedUnseen(task: LoopTask): void {
     if (task.done() || (task as { _futWaiter?: unknown })._futWaiter != null) return;
@@ -499,6 +529,7 @@ export class LoopImpl implements Loop {
 
   private readonly drain = (): void => {
     if (this.paused) return;
+    noStep();
     const previous = activeLoop;
     activeLoop = this;
     const ready = this.ready;
@@ -610,11 +641,11 @@ export function runningLoop(): LoopImpl {
   if (task !== undefined) return task._loop;
   if (activeLoop !== undefined) return activeLoop;
   if (defaultLoop === undefined) {
-    const loop = new LoopImpl({ debug: process.env.AWAITRESS_DEBUG === "1" });
+    const loop = new LoopImpl({ debug: hostEnv("AWAITRESS_DEBUG") === "1" });
     defaultLoop = loop;
     // The default loop never closes: failures nobody retrieved are reported when collected, and
     // those still alive when the process exits are reported then.
-    process.once("exit", () => loop._reportFailures());
+    atHostExit(() => loop._reportFailures());
   }
   return defaultLoop;
 }

@@ -9,6 +9,7 @@ import { DeadlockError, type DeadlockedTask, describe, InvalidStateError } from 
 import { checkSeed, seededRandom } from "../internal/prng.js";
 import { checkSeconds } from "../internal/seconds.js";
 import type { TraceSink } from "../internal/sink.js";
+import { hostEnv } from "./context.js";
 import type { Future } from "./future.js";
 import { type ErrorHandler, LoopImpl, taskContext } from "./loop.js";
 import { checkSignals, interrupted, type RunSignal, watchSignals } from "./signals.js";
@@ -194,7 +195,7 @@ function checkOptions(options: RunOptions): CheckedOptions {
   return {
     clock: makeClock(options.clock, options.autojumpThreshold),
     seed,
-    debug: options.debug ?? process.env.AWAITRESS_DEBUG === "1",
+    debug: options.debug ?? hostEnv("AWAITRESS_DEBUG") === "1",
     signals,
     name: options.name ?? "main",
   };

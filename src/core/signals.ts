@@ -13,12 +13,10 @@
  */
 import { constants } from "node:os";
 import { isMainThread } from "node:worker_threads";
-import { describe, Interrupted } from "../errors.js";
+import { Interrupted } from "../errors.js";
+import type { RunSignal } from "./signal-options.js";
 
-/** A signal `run` can turn into cancelling main. */
-export type RunSignal = "SIGINT" | "SIGTERM";
-
-const RUN_SIGNALS: readonly RunSignal[] = ["SIGINT", "SIGTERM"];
+export { checkSignals, type RunSignal } from "./signal-options.js";
 
 /** A run in progress, as the shared listeners see it. */
 export interface InterruptibleRun {
@@ -30,17 +28,6 @@ export interface InterruptibleRun {
   readonly cancelMain: () => boolean;
   /** The signal that cancelled main, or null. Written by the registry. */
   interruptedBy: RunSignal | null;
-}
-
-/** Checks `run`'s `signals` option; returns the list of signals (empty: none). */
-export function checkSignals(value: unknown): readonly RunSignal[] {
-  if (value === undefined || value === true) return RUN_SIGNALS;
-  if (value === false) return [];
-  if (Array.isArray(value) && value.every((s) => RUN_SIGNALS.includes(s))) return [...new Set(value as RunSignal[])];
-  const what = Array.isArray(value)
-    ? `an array holding ${value.map((s) => (typeof s === "string" ? JSON.stringify(s) : describe(s))).join(", ")}`
-    : describe(value);
-  throw new TypeError(`Expected \`signals\` to be a boolean or an array of "SIGINT" and "SIGTERM", got ${what}`);
 }
 
 /** 128 + the signal number: what a shell reports for a process that a signal ended. */

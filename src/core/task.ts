@@ -5,6 +5,7 @@
 import { CancelledError, describe, InvalidStateError } from "../errors.js";
 import { safeString } from "../internal/text.js";
 import { isThenable } from "../internal/thenable.js";
+import { eagerStepReturned, FOLLOWS_FOREIGN_PROMISES } from "./context.js";
 import { type Awaiter, CANCELLED, FULFILLED, Future, PENDING, REJECTED, trampoline } from "./future.js";
 import { isDefaultLoop, type Loop, type LoopImpl, type LoopTask, runningLoop, taskContext } from "./loop.js";
 
@@ -352,6 +353,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
     if (!eager) task._loop._beginStep(task);
     if (steps === null) {
       taskContext.run(task, runBody, task);
+      if (eager) eagerStepReturned(task);
       return;
     }
     steps.enter(task);
@@ -360,6 +362,7 @@ export class Task<T = unknown> extends Future<T> implements LoopTask {
     } finally {
       steps.leave(task);
     }
+    if (eager) eagerStepReturned(task);
   }
 
   /** @internal The body returned `value`. */
@@ -509,7 +512,14 @@ function runBody(task: Task): void {
   if (returned instanceof Promise) {
     // A native promise runs its handlers in the context `then` was called in (this task's), so
     // they find their task there: no closure and no async frame per task.
-    void returned.then(bodyReturned, bodyThrew);
+    if (FOLLOWS_FOREIGN_PROMISES) void returned.then(bodyReturned, bodyThrew);
+    // Without AsyncLocalStorage the handlers are told their task: a body that ended after a
+    // foreign promise (its task already failed) must not complete whichever task runs then.
+    else
+      void returned.then(
+        (value) => task._succeed(value),
+        (error: unknown) => task._fail(error),
+      );
   } else if (returned instanceof Future && returned !== task) {
     // A future (a sleep, another task, a gather): join it through a done-listener, as gather
     // does; awaiting it would cost a promise chain and an async frame per task.

@@ -117,6 +117,14 @@ export function formatProgress(p: Progress, label: string, columns: number): str
  * Pass {@link ProgressBar.update} as a pool's or `mapConcurrent`'s `onProgress`. Draws only on
  * a TTY (see {@link ProgressBarOptions.enabled}); elsewhere every call does nothing.
  */
+/** `process.stderr`, where there is one (not in a browser: then a stream must be given). */
+function standardError(): ProgressStream {
+  if (typeof process === "undefined" || process.stderr === undefined) {
+    throw new TypeError("progressBar() draws on process.stderr, which is missing here (a browser?): pass { stream }");
+  }
+  return process.stderr;
+}
+
 export class ProgressBar {
   /** Whether the bar draws at all. */
   readonly enabled: boolean;
@@ -129,10 +137,10 @@ export class ProgressBar {
 
   constructor(options?: ProgressBarOptions) {
     const o = checkOptions<ProgressBarOptions>(options, "progressBar()");
-    this.stream = o.stream ?? process.stderr;
+    this.stream = o.stream ?? standardError();
     this.label = escapeControl(o.label ?? "");
     this.interval = o.interval ?? 100;
-    const env = process.env;
+    const env = typeof process === "undefined" ? {} : process.env;
     this.enabled =
       o.enabled ?? (this.stream.isTTY === true && (env.CI === undefined || env.CI === "") && env.TERM !== "dumb");
   }

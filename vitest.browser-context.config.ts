@@ -1,0 +1,43 @@
+/**
+ * The semantics tests again, with the core's browser context (src/core/context.browser.ts, no
+ * AsyncLocalStorage) in place of Node's: `npx vitest run -c vitest.browser-context.config.ts`.
+ * The files listed are the ones whose tasks stay inside the browser's rule (they await awaitress's
+ * awaitables); see "In the browser" in the README.
+ */
+import { resolve } from "node:path";
+import { defineConfig, type Plugin } from "vitest/config";
+
+const context = resolve(import.meta.dirname, "src/core/context.ts");
+const browserContext = resolve(import.meta.dirname, "src/core/context.browser.ts");
+
+function browserContextPlugin(): Plugin {
+  return {
+    name: "awaitress-browser-context",
+    enforce: "pre",
+    async resolveId(source, importer, options) {
+      if (!source.endsWith("/context.js") || importer === undefined) return null;
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return resolved?.id === context ? browserContext : null;
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [browserContextPlugin()],
+  test: {
+    include: [
+      "test/core.test.ts",
+      "test/tasks.test.ts",
+      "test/gather.test.ts",
+      "test/queue.test.ts",
+      "test/lock.test.ts",
+      "test/wait-for.test.ts",
+      "test/timeout.test.ts",
+      "test/task-group.test.ts",
+      "test/virtual-clock.test.ts",
+      "test/browser-context.test.ts",
+    ],
+    testTimeout: 20_000,
+    pool: "forks",
+  },
+});
