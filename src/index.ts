@@ -17,7 +17,7 @@ export type { Clock, TimerHandle } from "./clock/clock.js";
 export { RealClock } from "./clock/real.js";
 export { VirtualClock, type VirtualClockOptions } from "./clock/virtual.js";
 // Tasks and futures.
-export type { Awaitable, AwaitedResult } from "./core/ensure-future.js";
+export { type Awaitable, type AwaitedResult, ensureFuture } from "./core/ensure-future.js";
 export { type DoneCallback, Future } from "./core/future.js";
 // Running a program: the loop, its main task, errors nobody handled.
 export { type ErrorContext, type ErrorHandler, getRunningLoop, type Loop } from "./core/loop.js";

@@ -45,6 +45,7 @@ const EXPORTS = [
   "asCompleted",
   "createTask",
   "currentTask",
+  "ensureFuture",
   "formatTemplate",
   "formatValue",
   "gather",

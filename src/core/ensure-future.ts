@@ -6,7 +6,7 @@
 import { CancelledError, describe } from "../errors.js";
 import { isThenable } from "../internal/thenable.js";
 import { Future, PENDING } from "./future.js";
-import type { Loop } from "./loop.js";
+import { getRunningLoop, type Loop } from "./loop.js";
 import { Task } from "./task.js";
 
 /**
@@ -77,4 +77,21 @@ export function toFuture<T>(aw: Awaitable<T>, loop: Loop, where: string): Future
   throw new TypeError(
     `Expected ${where} to be a Task, a Future, a promise or a function that starts the work, got ${describe(aw)}`,
   );
+}
+
+/**
+ * The awaitress future for `aw` (asyncio's `ensure_future`): a {@link Future} or {@link Task} as
+ * it is, a function run as a new task, a promise followed by a new future. Awaiting a foreign
+ * promise through it makes the await an awaitress await point: cancelling the task makes it throw
+ * {@link CancelledError} at once (the promise itself goes on; pass `task.signal` to stop it), the
+ * trace shows what the task waits on — and in a browser, where there is no AsyncLocalStorage, it
+ * is how a task awaits a foreign promise at all (see "In the browser" in the README).
+ *
+ * Throws `TypeError` for anything else.
+ *
+ * @example
+ * const response = await ensureFuture(fetch(url, { signal: currentTask()!.signal }));
+ */
+export function ensureFuture<T>(aw: Future<T> | PromiseLike<T> | (() => T | PromiseLike<T>)): Future<Awaited<T>> {
+  return toFuture(aw as Awaitable<Awaited<T>>, getRunningLoop(), "ensureFuture's argument");
 }
