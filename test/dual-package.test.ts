@@ -435,5 +435,5 @@ describe("stack traces that point somewhere", () => {
 it("the tarball holds dist, README.md and package.json only", () => {
   const tops = new Set(packed.map((f) => f.split("/")[0]));
   expect([...tops].sort()).toEqual(["README.md", "dist", "package.json"]);
-  expect(readdirSync(join(consumer, "node_modules", "awaitress", "dist")).sort()).toEqual(["cjs", "esm"]);
+  expect(readdirSync(join(consumer, "node_modules", "awaitress", "dist")).sort()).toEqual(["browser", "cjs", "esm"]);
 });
