@@ -149,6 +149,7 @@ export interface RunOptions {
    * - Every run in progress shares one process listener per signal; it is removed when the last
    *   run ends. Only the main thread listens (in a worker thread this option does nothing).
    * - In debug mode, each signal first prints the task tree; `false` turns that off too.
+   * - Node's option: in the browser build (no process signals) it is checked and does nothing.
    * @default true
    * @example
    * await run(main);                             // Ctrl-C or SIGTERM: main unwinds, exit 130/143
