@@ -157,6 +157,25 @@ const scenarios = {
       return { error: e instanceof InvalidStateError ? e.message : String(e) };
     }
   },
+
+  // An async function a task started and did not await resumes after a foreign promise, outside
+  // any task: what it asks of awaitress then is refused, not run on a real-time default loop.
+  async orphan() {
+    let error = null;
+    await run(async () => {
+      const side = (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        try {
+          await sleep(1);
+        } catch (e) {
+          error = e instanceof InvalidStateError ? e.message : String(e);
+        }
+      })();
+      await sleep(0);
+      await ensureFuture(side);
+    }, virtual);
+    return error;
+  },
 };
 
 window.scenario = async (name) => JSON.stringify(await scenarios[name]());
@@ -287,5 +306,11 @@ describe.skipIf(skip)("the core in headless Chromium", () => {
     expect(error).toMatch(/^Task "fetcher" awaited a promise that is not awaitress's/);
     expect(error).toContain("await ensureFuture(promise)");
     expect(pageErrors).toEqual([]);
+  });
+
+  it("code that lost its task is refused the real-time default loop while the run goes on", async () => {
+    expect(await scenario<string | null>("orphan")).toMatch(
+      /^No running task: in a browser, while a run\(\) is in progress/,
+    );
   });
 });

@@ -200,6 +200,8 @@ class GuardedSink implements TraceSink {
 
 let activeLoop: LoopImpl | undefined;
 let defaultLoop: LoopImpl | undefined;
+/** Loops made and not closed yet (the default loop among them once it exists). */
+let openLoops = 0;
 
 /**
  * Called for every loop as it is made (every `run`, the default loop), with the sink the loop was
@@ -337,6 +339,7 @@ export class LoopImpl implements Loop {
       if (!guarded.off) this.trace = guarded;
     }
     this.wrapTimers = typeof this.clock.attach !== "function";
+    openLoops++;
     // The drain, the watchdog and the slice marker run outside any task's context, whoever
     // schedules them (see context.ts).
     this.drainOutside = bindOutside(this.drain);
@@ -433,7 +436,9 @@ export class LoopImpl implements Loop {
     noStep();
     // Without AsyncLocalStorage nothing can tell which task resumes after a foreign promise: the
     // task fails now, saying what to do, rather than run on outside it (see context.browser.ts).
-    if (!FOLLOWS_FOREIGN_PROMISES && task !== null && !task.done()) this.lostTask(task);
+    // (A task still suspended on an awaitress future is waiting there: what ran was a side chain
+    // of it, such as an async function it called and did not await yet, and it is still itself.)
+    if (!FOLLOWS_FOREIGN_PROMISES && task !== null && !task.done() && !suspendedOnFuture(task)) this.lostTask(task);
     // Traced without a step monitor (which sees foreign waits itself, more precisely): the step
     // ended on a wait the loop cannot see, so the trace must not show the task running.
     if (this.trace !== null && this.steps === null && task !== null) this.stepEndedUnseen(task);
@@ -523,6 +528,7 @@ export class LoopImpl implements Loop {
 
   /** Stops the clock. Called by `run` once every task is done. */
   close(): void {
+    if (!this.closedFlag) openLoops--;
     this.closedFlag = true;
     this.clock.close();
   }
@@ -640,6 +646,10 @@ export function runningLoop(): LoopImpl {
   const task = taskContext.getStore();
   if (task !== undefined) return task._loop;
   if (activeLoop !== undefined) return activeLoop;
+  // Without AsyncLocalStorage, code that finds no task here while a run is in progress may be a
+  // task's continuation after a foreign promise: on the default real-time loop it would go on,
+  // silently, outside its run. Plain code with no run in progress gets the default loop.
+  if (!FOLLOWS_FOREIGN_PROMISES && openLoops > (defaultLoop === undefined ? 0 : 1)) throw noRunningLoop();
   if (defaultLoop === undefined) {
     const loop = new LoopImpl({ debug: hostEnv("AWAITRESS_DEBUG") === "1" });
     defaultLoop = loop;
@@ -648,6 +658,19 @@ export function runningLoop(): LoopImpl {
     atHostExit(() => loop._reportFailures());
   }
   return defaultLoop;
+}
+
+function suspendedOnFuture(task: LoopTask): boolean {
+  return (task as { _futWaiter?: unknown })._futWaiter != null;
+}
+
+function noRunningLoop(): InvalidStateError {
+  return new InvalidStateError(
+    "No running task: in a browser, while a run() is in progress, awaitress code runs in its tasks, and this was " +
+      "called outside them — or in a task after it awaited a promise that is not awaitress's, across which " +
+      "awaitress cannot follow it without AsyncLocalStorage: await such promises through ensureFuture(); see " +
+      '"In the browser" in awaitress\'s README',
+  );
 }
 
 /** @internal True for the loop primitives fall back to outside any `run` (debug mode warns about tasks on it). */
