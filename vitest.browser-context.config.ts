@@ -24,6 +24,8 @@ function browserContextPlugin(): Plugin {
 
 export default defineConfig({
   plugins: [browserContextPlugin()],
+  // tsconfig.json's paths: "awaitress" (what the examples import) is src/, as in vitest.config.ts.
+  resolve: { tsconfigPaths: true },
   test: {
     include: [
       "test/core.test.ts",
