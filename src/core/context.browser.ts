@@ -24,13 +24,14 @@ let current: LoopTask | undefined;
  */
 const eagerFirst: LoopTask[] = [];
 
-/** The part of `AsyncLocalStorage` the core uses. */
+/** @internal The part of `AsyncLocalStorage` the core uses. */
 export interface TaskContext {
   getStore(): LoopTask | undefined;
   run<R, A extends unknown[]>(store: LoopTask, fn: (...args: A) => R, ...args: A): R;
   exit<R, A extends unknown[]>(fn: (...args: A) => R, ...args: A): R;
 }
 
+/** @internal The current task, as the core reads it (AsyncLocalStorage's methods). */
 export const taskContext: TaskContext = {
   getStore(): LoopTask | undefined {
     return current;
@@ -55,31 +56,31 @@ export const taskContext: TaskContext = {
   },
 };
 
-/** See context.ts. False here: a step must park on awaitress's own awaitables. */
+/** @internal See context.ts. False here: a step must park on awaitress's own awaitables. */
 export const FOLLOWS_FOREIGN_PROMISES = false;
 
-/** The loop's callbacks run as they are: the loop says when a step begins and ends. */
+/** @internal The loop's callbacks run as they are: the loop says when a step begins and ends. */
 export function bindOutside(fn: () => void): () => void {
   return fn;
 }
 
-/** The loop begins `task`'s step: its code is the code that runs until the loop's next callback. */
+/** @internal The loop begins `task`'s step: its code is the code that runs until the loop's next callback. */
 export function stepBegins(task: LoopTask): void {
   current = task;
 }
 
-/** The loop runs its next callback (or the watchdog ended a step): no task's code runs now. */
+/** @internal The loop runs its next callback (or the watchdog ended a step): no task's code runs now. */
 export function noStep(): void {
   current = undefined;
   eagerFirst.length = 0;
 }
 
-/** An eager task's first step returned: its first await's `then()` comes before its starter's. */
+/** @internal An eager task's first step returned: its first await's `then()` comes before its starter's. */
 export function eagerStepReturned(task: LoopTask): void {
   if (!task.done() && (task as { _futWaiter?: unknown })._futWaiter == null) eagerFirst.push(task);
 }
 
-/** The task a `then()` on an awaitress future is called by (its `await`). */
+/** @internal The task a `then()` on an awaitress future is called by (its `await`). */
 export function awaitingTask(): LoopTask | undefined {
   while (eagerFirst.length > 0) {
     const task = eagerFirst.shift() as LoopTask;
@@ -88,10 +89,10 @@ export function awaitingTask(): LoopTask | undefined {
   return current;
 }
 
-/** A browser has no environment variables. */
+/** @internal A browser has no environment variables. */
 export function hostEnv(_name: string): string | undefined {
   return undefined;
 }
 
-/** A page does not exit as a process does: failures nobody retrieved are reported when collected. */
+/** @internal A page does not exit as a process does: failures nobody retrieved are reported when collected. */
 export function atHostExit(_fn: () => void): void {}

@@ -6,18 +6,18 @@
 import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import type { LoopTask } from "./loop.js";
 
-/** The store holds the task whose code is running (undefined outside any task). */
+/** @internal The store holds the task whose code is running (undefined outside any task). */
 export const taskContext = new AsyncLocalStorage<LoopTask>();
 
 /**
- * True where the context follows a task across any promise (AsyncLocalStorage). The browser's
+ * @internal True where the context follows a task across any promise (AsyncLocalStorage). The browser's
  * follows a task only across awaitress's own awaitables, and refuses a step that ends on a
  * foreign promise (see context.browser.ts).
  */
 export const FOLLOWS_FOREIGN_PROMISES = true;
 
 /**
- * `fn`, bound to run outside any task's context whoever schedules it. Binding once (in an empty
+ * @internal `fn`, bound to run outside any task's context whoever schedules it. Binding once (in an empty
  * context) costs a context switch per call, where `taskContext.exit` would allocate a context
  * frame each time.
  */
@@ -25,26 +25,26 @@ export function bindOutside(fn: () => void): () => void {
   return taskContext.exit(() => AsyncResource.bind(fn));
 }
 
-/** The loop begins `task`'s step (AsyncLocalStorage needs to be told nothing). */
+/** @internal The loop begins `task`'s step (AsyncLocalStorage needs to be told nothing). */
 export function stepBegins(_task: LoopTask): void {}
 
-/** The loop runs no task's step now (AsyncLocalStorage needs to be told nothing). */
+/** @internal The loop runs no task's step now (AsyncLocalStorage needs to be told nothing). */
 export function noStep(): void {}
 
-/** An eagerly started task's first step returned (AsyncLocalStorage needs to be told nothing). */
+/** @internal An eagerly started task's first step returned (AsyncLocalStorage needs to be told nothing). */
 export function eagerStepReturned(_task: LoopTask): void {}
 
-/** The task a `then()` on an awaitress future is called by: the context's. */
+/** @internal The task a `then()` on an awaitress future is called by: the context's. */
 export function awaitingTask(): LoopTask | undefined {
   return taskContext.getStore();
 }
 
-/** The environment variable `name`, or undefined. */
+/** @internal The environment variable `name`, or undefined. */
 export function hostEnv(name: string): string | undefined {
   return process.env[name];
 }
 
-/** Runs `fn` once when the process exits. */
+/** @internal Runs `fn` once when the process exits. */
 export function atHostExit(fn: () => void): void {
   process.once("exit", fn);
 }

@@ -15,13 +15,14 @@ import {
   bindOutside,
   FOLLOWS_FOREIGN_PROMISES,
   hostEnv,
+  taskContext as hostTaskContext,
   noStep,
   stepBegins,
-  taskContext,
 } from "./context.js";
 import type { FailureRecord, Future } from "./future.js";
 
-export { taskContext };
+/** @internal The store holds the task whose code is running (see context.ts). */
+export const taskContext = hostTaskContext;
 
 /** What the loop knows of a task; the full class lives in task.ts. */
 export interface LoopTask extends RegistryNode {
