@@ -51,6 +51,8 @@ export default defineConfig({
       "test/timer.test.ts",
       "test/browser-context.test.ts",
     ],
+    // test/browser-context.test.ts checks that the swap took place.
+    env: { AWAITRESS_EXPECT_BROWSER_CONTEXT: "1" },
     testTimeout: 20_000,
     pool: "forks",
   },
