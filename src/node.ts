@@ -8,6 +8,7 @@
  *   the variable is set.
  */
 import { createRequire } from "node:module";
+import { hostEnv } from "./core/context.js";
 import { isDefaultLoop, setLoopHook } from "./core/loop.js";
 import { setInstrumenterLoader } from "./core/run.js";
 import { registerPs, trackLoop } from "./debug/ps.js";
@@ -37,7 +38,8 @@ setLoopHook((loop, sink) => {
 });
 registerPs(isDefaultLoop);
 
-if (process.env.AWAITRESS_TRACE !== undefined && process.env.AWAITRESS_TRACE.trim() !== "") {
+const traceEnv = hostEnv("AWAITRESS_TRACE");
+if (traceEnv !== undefined && traceEnv.trim() !== "") {
   // Synchronously (require of an ES module), so the first loop, however soon, is recorded.
   try {
     const trace = createRequire(import.meta.url)("./trace/process-trace.js") as {

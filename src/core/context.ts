@@ -39,9 +39,17 @@ export function awaitingTask(): LoopTask | undefined {
   return taskContext.getStore();
 }
 
-/** @internal The environment variable `name`, or undefined. */
+/**
+ * @internal The environment variable `name`, or undefined — also where reading it is refused
+ * (Deno without `--allow-env` throws NotCapable): awaitress's own variables are optional, and a
+ * program must not fail at import for want of a permission it never asked for.
+ */
 export function hostEnv(name: string): string | undefined {
-  return process.env[name];
+  try {
+    return process.env[name];
+  } catch {
+    return undefined;
+  }
 }
 
 /** @internal Runs `fn` once when the process exits. */
