@@ -216,8 +216,8 @@ describe("run() and real signals", () => {
     expect(printed.slice(5)).toEqual(["rejected Interrupted", "rejected Interrupted", "listeners after 0 130"]);
     // The rejections were handled; run set the exit code all the same.
     expect(out.code).toBe(130);
-    expect(out.stderr).toMatch(/1 pending task at [\d.]+m?s \(loop time\)\na \(id 1\) waiting on sleep 60s/);
-    expect(out.stderr).toMatch(/1 pending task at [\d.]+m?s \(loop time\)\nb \(id 1\) waiting on sleep 60s/);
+    expect(out.stderr).toMatch(/1 pending task at [\d.]+(?:µs|ms|s) \(loop time\)\na \(id 1\) waiting on sleep 60s/);
+    expect(out.stderr).toMatch(/1 pending task at [\d.]+(?:µs|ms|s) \(loop time\)\nb \(id 1\) waiting on sleep 60s/);
   });
 
   it("with the program's own SIGINT listener, run leaves the signal to it and cancels nothing", async () => {

@@ -60,18 +60,18 @@ describe("awaitress ps", () => {
     const out = await cli(["ps", "--port", String(port), String(server.pid)]);
     expect(out.stderr).toBe("");
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/loop 1 \(real clock, at [\d.]+m?s\): 4 pending tasks/);
+    expect(out.stdout).toMatch(/loop 1 \(real clock, at [\d.]+(?:µs|ms|s)\): 4 pending tasks/);
     expect(out.stdout).toMatch(/^ID +PARENT +NAME +STATE +WAITS ON +FOR +CREATED AT$/m);
-    expect(out.stdout).toMatch(/^2 +1 +consumer +waiting +queue\.get jobs +[\d.]+m?s +-$/m);
-    expect(out.stdout).toMatch(/^3 +1 +locker +waiting +lock\.acquire +[\d.]+m?s +-$/m);
-    expect(out.stdout).toMatch(/^4 +1 +napper +waiting +sleep 3600s +[\d.]+m?s +-$/m);
+    expect(out.stdout).toMatch(/^2 +1 +consumer +waiting +queue\.get jobs +[\d.]+(?:µs|ms|s) +-$/m);
+    expect(out.stdout).toMatch(/^3 +1 +locker +waiting +lock\.acquire +[\d.]+(?:µs|ms|s) +-$/m);
+    expect(out.stdout).toMatch(/^4 +1 +napper +waiting +sleep 3600s +[\d.]+(?:µs|ms|s) +-$/m);
     // The inspector that ps opened is closed again; the server goes on (and answers ps again).
     await new Promise((r) => setTimeout(r, 300));
     const again = await cli(["pstree", "--port", String(port), String(server.pid)]);
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/^main \(id 1\) waiting on sleep 3600s for [\d.]+m?s$/m);
-    expect(again.stdout).toMatch(/^├─ consumer \(id 2\) waiting on queue\.get jobs for [\d.]+m?s$/m);
-    expect(again.stdout).toMatch(/^└─ napper \(id 4\) waiting on sleep 3600s for [\d.]+m?s$/m);
+    expect(again.stdout).toMatch(/^main \(id 1\) waiting on sleep 3600s for [\d.]+(?:µs|ms|s)$/m);
+    expect(again.stdout).toMatch(/^├─ consumer \(id 2\) waiting on queue\.get jobs for [\d.]+(?:µs|ms|s)$/m);
+    expect(again.stdout).toMatch(/^└─ napper \(id 4\) waiting on sleep 3600s for [\d.]+(?:µs|ms|s)$/m);
     expect(server.exitCode).toBe(null);
   });
 
@@ -82,7 +82,7 @@ describe("awaitress ps", () => {
     expect(out.code).toBe(0);
     expect(out.stdout).toContain("debug mode");
     expect(out.stdout).toMatch(
-      /locker \(id 3\) waiting on lock\.acquire for [\d.]+m?s, created at test\/fixtures\/ps-server\.ts:\d+:\d+/,
+      /locker \(id 3\) waiting on lock\.acquire for [\d.]+(?:µs|ms|s), created at test\/fixtures\/ps-server\.ts:\d+:\d+/,
     );
   });
 

@@ -365,7 +365,7 @@ describe("a wait on a foreign promise is drawn as a wait, never as running", () 
 
       // Every view draws the foreign waits as waits.
       const text = terminalTimeline(recorder.events, { width: 120, color: false });
-      expect(text).toMatch(/worker \d +ran [\d.]+m?s · waited [^\n]*a foreign promise \(/);
+      expect(text).toMatch(/worker \d +ran [\d.]+(?:µs|ms|s) · waited [^\n]*a foreign promise \(/);
       const html = htmlTimeline(recorder.events);
       expect(html).toMatch(/"kind":"wait","start":[\d.e-]+,"end":[\d.e-]+,"label":"a foreign promise"/);
       const chrome = perfettoTrace(recorder.events).traceEvents;
