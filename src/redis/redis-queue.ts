@@ -934,7 +934,9 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     this.acking.push({ id, done });
     if (!this.ackScheduled) {
       this.ackScheduled = true;
-      queueMicrotask(() => {
+      // After the macrotask, not the microtask: getters woken by one read all run their
+      // taskDone() in this turn of the event loop, and their acknowledgements go as one script.
+      setImmediate(() => {
         this.flushAcks();
       });
     }
