@@ -746,6 +746,9 @@ export class RedisQueue<T> implements AsyncIterable<T> {
         await new Promise<void>((resolve) => {
           this.demandWake = resolve;
         });
+        // The first new getter woke us; the others of this turn (a batch of workers that each
+        // finished an item) come in the same macrotask: one read for all of them.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       try {
