@@ -481,6 +481,14 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   private async start(): Promise<void> {
     // Each later "ready" is a reconnection: the server may have restarted without its data.
     this.commands.on("ready", () => this.checkEpoch());
+    // The reader's id, for CLIENT UNBLOCK: asked once per connection, not before every read.
+    const forget = (): void => {
+      this.readerId = null;
+    };
+    this.reader.on("error", forget);
+    this.reader.on("end", forget);
+    this.reader.on("ready", () => this.askReaderId());
+    await this.askReaderId();
     const state = await this.commands.sendCommand<string | null>(["HGET", this.keys.meta, "shutdown"]);
     if (state === "1" || state === "2") this.shutdownState = state === "2" ? 2 : 1;
     await this.subscriber.subscribe(this.keys.channel, (message: string) => {
@@ -733,6 +741,19 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     }
   }
 
+  /** Asks the reader's connection for its id (ahead of any read queued on it). */
+  private askReaderId(): Promise<void> {
+    this.readerId = null;
+    return this.reader.sendCommand<number>(["CLIENT", "ID"], { asap: true }).then(
+      (id) => {
+        this.readerId = id;
+      },
+      () => {
+        // Lost again: the next "ready" asks again.
+      },
+    );
+  }
+
   /** Ends a blocking read now (CLIENT UNBLOCK from the command connection), so the reader looks again. */
   private interruptRead(): void {
     if (!this.readerBlocked || this.readerId === null) return;
@@ -808,24 +829,13 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     if (block === null) {
       reply = await this.commands.sendCommand(args);
     } else {
-      // The read is always awaited to its end, whatever happens to CLIENT ID: a read abandoned
-      // while queued offline would be sent on reconnection, and the entries it then took would
-      // wait (pending for this consumer, in no one's hands) for the visibility timeout.
-      let reading = true;
-      this.reader.sendCommand<number>(["CLIENT", "ID"]).then(
-        (id) => {
-          if (!reading) return;
-          this.readerId = id;
-          this.readerBlocked = true;
-        },
-        () => {
-          // The read fails too, or succeeds: it is awaited below either way.
-        },
-      );
+      // The read is always awaited to its end: a read abandoned while queued offline would be
+      // sent on reconnection, and the entries it then took would wait (pending for this
+      // consumer, in no one's hands) for the visibility timeout.
+      this.readerBlocked = true;
       try {
         reply = await this.reader.sendCommand(args, { timeout: block + this.commandMs });
       } finally {
-        reading = false;
         this.readerBlocked = false;
       }
     }

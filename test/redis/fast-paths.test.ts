@@ -49,7 +49,9 @@ describe.skipIf(skipRedis)("RedisQueue fast paths", () => {
     const monitor = await admin();
     let ackScripts = 0;
     let reads = 0;
+    let clientIds = 0;
     await monitor.monitor((line: string) => {
+      if (line.includes(`"CLIENT" "ID"`)) clientIds++;
       if (line.includes(`"EVALSHA" "${ACK.sha}"`)) ackScripts++;
       if (line.includes(`"XREADGROUP"`)) reads++;
     });
@@ -77,6 +79,45 @@ describe.skipIf(skipRedis)("RedisQueue fast paths", () => {
     expect(ackScripts).toBeLessThanOrEqual(total / 4);
     // The workers that finished an item in one turn ask for their next ones in one read.
     expect(reads).toBeLessThanOrEqual(total / 4);
+    // The reader's id is known from its connection: no CLIENT ID before each read.
+    expect(clientIds).toBe(0);
     await q.close();
+  });
+
+  it("after its connection was killed, the reader's blocking read is still interrupted at once (its new id)", async () => {
+    const q = await connect<number>({ visibilityTimeout: 30 }); // reads block 1 s
+    const client = await admin();
+    /** The reader's line of CLIENT LIST once it is blocked in XREADGROUP, else null. */
+    const blockedReader = async (): Promise<string | null> => {
+      const lines = String(await client.sendCommand(["CLIENT", "LIST"])).split("\n");
+      const line = lines.find((l) => l.includes(`name=awaitress:${q.name}:reader `));
+      return line !== undefined && line.includes("cmd=xreadgroup") && / flags=b /.test(line) ? line : null;
+    };
+    const waitBlocked = async (): Promise<string> => {
+      for (let i = 0; i < 300; i++) {
+        const line = await blockedReader();
+        if (line !== null) return line;
+        await sleep(0.01);
+      }
+      throw new Error("the reader never blocked");
+    };
+    const getter = q.get().then(
+      () => "item",
+      (e: unknown) => (e as Error).constructor.name,
+    );
+    const first = await waitBlocked();
+    const oldId = /id=(\d+)/.exec(first)?.[1];
+    await client.sendCommand(["CLIENT", "KILL", "ID", String(oldId)]);
+    // The queue reconnects, learns the new connection's id, and blocks again there.
+    let line = await waitBlocked();
+    for (let i = 0; i < 300 && /id=(\d+)/.exec(line)?.[1] === oldId; i++) line = await waitBlocked();
+    expect(/id=(\d+)/.exec(line)?.[1]).not.toBe(oldId);
+    await sleep(0.05); // its CLIENT ID answered long ago (it went first)
+    const t0 = performance.now();
+    await q.close();
+    // close() ended the read with CLIENT UNBLOCK (the new id): not after its 1 s block time.
+    expect(performance.now() - t0).toBeLessThan(600);
+    expect(await getter).toBe("RedisQueueError");
+    await client.destroy();
   });
 });
