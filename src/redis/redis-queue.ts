@@ -22,7 +22,7 @@ import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signa
 import { currentTask } from "../core/task.js";
 import { describe, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown, RedisQueueError } from "../errors.js";
 import { itemsUntilShutdown } from "../queues/drain.js";
-import { ACK, CLAIM, DEAD_LETTER, HEARTBEAT, PUT, RELEASE, type Script, SHUTDOWN, SIZE } from "./scripts.js";
+import { ACK, CLAIM, DEAD_LETTER, HEARTBEAT, PUT, RELEASE, SCRIPTS, type Script, SHUTDOWN, SIZE } from "./scripts.js";
 
 /** How items become the strings stored in Redis, and back. */
 export interface Codec<T> {
@@ -215,6 +215,8 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   private heartbeat: NodeJS.Timeout | null = null;
   /** The group's identity, stored in the meta hash: another (or none) after a restart without persistence. */
   private epoch: string;
+  /** The scripts being loaded after a NOSCRIPT; null otherwise. */
+  private scriptsLoading: Promise<void> | null = null;
   /** The group being created again after it vanished; null otherwise. */
   private recreating: Promise<void> | null = null;
 
@@ -345,7 +347,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     try {
       const commands = make("commands");
       await commands.connect();
-      const { maxsize, epoch } = await RedisQueue.setUp(commands, name, options);
+      const [{ maxsize, epoch }] = await Promise.all([
+        RedisQueue.setUp(commands, name, options),
+        RedisQueue.loadScripts(commands),
+      ]);
       const reader = make("reader");
       const subscriber = make("subscriber");
       await Promise.all([reader.connect(), subscriber.connect()]);
@@ -480,7 +485,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
 
   private async start(): Promise<void> {
     // Each later "ready" is a reconnection: the server may have restarted without its data.
-    this.commands.on("ready", () => this.checkEpoch());
+    this.commands.on("ready", () => {
+      void this.loadScripts();
+      this.checkEpoch();
+    });
     // The reader's id, for CLIENT UNBLOCK: asked once per connection, not before every read.
     const forget = (): void => {
       this.readerId = null;
@@ -1277,9 +1285,36 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   private eval(script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
     return this.commands.sendCommand(["EVALSHA", script.sha, ...tail]).catch((error: unknown) => {
+      // NOSCRIPT: the script did not run, so running it again is safe. The server forgot the
+      // scripts (SCRIPT FLUSH, a restart): every call in flight shares one reload, then retries;
+      // should they be forgotten again meanwhile, the retry sends the whole script.
       if (!errorMessage(error).includes("NOSCRIPT")) throw error;
-      return this.commands.sendCommand(["EVAL", script.source, ...tail]);
+      return this.loadScripts().then(() =>
+        this.commands.sendCommand(["EVALSHA", script.sha, ...tail]).catch((again: unknown) => {
+          if (!errorMessage(again).includes("NOSCRIPT")) throw again;
+          return this.commands.sendCommand(["EVAL", script.source, ...tail]);
+        }),
+      );
     });
+  }
+
+  /** Loads every script (one round trip, ahead of commands queued meanwhile); shared while under way. */
+  private loadScripts(): Promise<void> {
+    if (this.scriptsLoading === null) {
+      this.scriptsLoading = RedisQueue.loadScripts(this.commands).finally(() => {
+        this.scriptsLoading = null;
+      });
+    }
+    return this.scriptsLoading;
+  }
+
+  private static loadScripts(commands: Client): Promise<void> {
+    return Promise.all(SCRIPTS.map((s) => commands.sendCommand(["SCRIPT", "LOAD", s.source], { asap: true }))).then(
+      () => {},
+      () => {
+        // Not loaded (the connection dropped, or SCRIPT is forbidden): EVALSHA says so, and EVAL goes on.
+      },
+    );
   }
 
   /** The caller's loop: each operation belongs to the loop that started it (nothing is bound). */

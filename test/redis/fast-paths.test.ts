@@ -91,7 +91,7 @@ describe.skipIf(skipRedis)("RedisQueue fast paths", () => {
     const blockedReader = async (): Promise<string | null> => {
       const lines = String(await client.sendCommand(["CLIENT", "LIST"])).split("\n");
       const line = lines.find((l) => l.includes(`name=awaitress:${q.name}:reader `));
-      return line !== undefined && line.includes("cmd=xreadgroup") && / flags=b /.test(line) ? line : null;
+      return line?.includes("cmd=xreadgroup") && / flags=b /.test(line) ? line : null;
     };
     const waitBlocked = async (): Promise<string> => {
       for (let i = 0; i < 300; i++) {
@@ -119,5 +119,60 @@ describe.skipIf(skipRedis)("RedisQueue fast paths", () => {
     expect(performance.now() - t0).toBeLessThan(600);
     expect(await getter).toBe("RedisQueueError");
     await client.destroy();
+  });
+
+  it("SCRIPT FLUSH mid-run: puts and gets go on, every item once; one reload per flush, never the whole script per call", async () => {
+    const q = await connect<number>({ maxsize: 200 });
+    const monitor = await admin();
+    const flusher = await admin();
+    let loads = 0;
+    let fullEvals = 0;
+    await monitor.monitor((line: string) => {
+      if (line.includes(`"SCRIPT" "LOAD"`)) loads++;
+      if (line.includes(`"EVAL" "`)) fullEvals++;
+    });
+    const total = 3000;
+    const flushes = 5;
+    const got: number[] = [];
+    await run(async () => {
+      const producer = createTask(async () => {
+        for (let i = 0; i < total; i += 100) {
+          // Pipelined batches of putNowait, with put() when full: many EVALSHA in flight at a flush.
+          const batch = Array.from({ length: 100 }, (_, k) => i + k);
+          const results = await gather(...batch.map((x) => q.putNowait(x)), { returnExceptions: true });
+          for (let k = 0; k < batch.length; k++) {
+            if (results[k] instanceof Error) await q.put(batch[k] as number);
+          }
+        }
+      });
+      const consumers = Array.from({ length: 8 }, () =>
+        createTask(async () => {
+          for await (const x of q) {
+            got.push(x);
+            void q.taskDone();
+          }
+        }),
+      );
+      for (let f = 0; f < flushes; f++) {
+        while (got.length < ((f + 1) * total) / (flushes + 1)) await sleep(0.005);
+        await flusher.sendCommand(["SCRIPT", "FLUSH"]);
+      }
+      await producer;
+      await q.join();
+      await q.shutdown();
+      await gather(...consumers);
+    });
+    await sleep(0.1);
+    await monitor.destroy();
+    await flusher.destroy();
+    expect(got.length).toBe(total);
+    expect(new Set(got).size).toBe(total);
+    expect(await q.qsize()).toBe(0);
+    // Each flush: one reload of the scripts (eight SCRIPT LOADs), shared by every call in flight.
+    expect(loads).toBeLessThanOrEqual(8 * flushes * 2);
+    expect(loads).toBeGreaterThanOrEqual(8);
+    expect(fullEvals).toBeLessThanOrEqual(flushes * 2);
+    console.log(`${total} items, ${flushes} SCRIPT FLUSH: ${loads} SCRIPT LOAD, ${fullEvals} EVAL`);
+    await q.close();
   });
 });
