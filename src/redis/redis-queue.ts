@@ -22,6 +22,7 @@ import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signa
 import { currentTask } from "../core/task.js";
 import { describe, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown, RedisQueueError } from "../errors.js";
 import { itemsUntilShutdown } from "../queues/drain.js";
+import { type Client, Link } from "./link.js";
 import { ACK, CLAIM, DEAD_LETTER, HEARTBEAT, PUT, RELEASE, SCRIPTS, type Script, SHUTDOWN, SIZE } from "./scripts.js";
 
 /** How items become the strings stored in Redis, and back. */
@@ -74,8 +75,10 @@ export interface RedisQueueOptions<T> {
   /** How items are stored. @default JSON ({@link jsonCodec}) */
   readonly codec?: Codec<T>;
   /**
-   * Seconds a Redis command may take before it fails with {@link RedisQueueError} (node-redis 6's
-   * default is 5 s; it is pinned here, and the blocking read is given its block time on top).
+   * Seconds the server may leave this process's commands unanswered before they fail with
+   * {@link RedisQueueError} (the blocking read is given its block time on top). One watchdog per
+   * connection keeps it: when commands are outstanding and no reply came for that long, they all
+   * fail, and a connection that answers nothing is dropped and opened again.
    * @default 5
    */
   readonly commandTimeout?: number;
@@ -101,8 +104,6 @@ const MAX_BLOCK_MS = 1000;
 const PUT_POLL_MS = 200;
 /** How often join() looks when no "drained" wake-up arrives. */
 const JOIN_POLL_MS = 250;
-
-type Client = ReturnType<typeof createClient<Record<string, never>, Record<string, never>, Record<string, never>, 2>>;
 
 interface Entry<T> {
   readonly id: string;
@@ -187,8 +188,8 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   private readonly commandMs: number;
   private readonly blockMs: number;
   private readonly onError: (error: RedisQueueError) => void;
-  private readonly commands: Client;
-  private readonly reader: Client;
+  private readonly commands: Link;
+  private readonly reader: Link;
   private readonly subscriber: Client;
 
   private closed = false;
@@ -224,7 +225,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     name: string,
     maxsize: number,
     options: RedisQueueOptions<T>,
-    clients: { commands: Client; reader: Client; subscriber: Client },
+    clients: { commands: Link; reader: Link; subscriber: Client },
     onError: (error: RedisQueueError) => void,
     epoch: string,
   ) {
@@ -291,7 +292,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
       );
     };
     const clients: Client[] = [];
-    const make = (role: string): Client => {
+    const make = (role: string, signal?: AbortSignal): Client => {
       let connected = false;
       let client: Client;
       try {
@@ -300,9 +301,11 @@ export class RedisQueue<T> implements AsyncIterable<T> {
           RESP: 2,
           name: `awaitress:${name}:${role}`,
           disableClientInfo: true,
-          commandOptions: { timeout: commandMs },
+          // No timer per command: each connection's Link keeps the command timeout (see link.ts).
+          commandOptions: { timeout: 0 },
           socket: {
             connectTimeout: commandMs,
+            ...(signal === undefined ? {} : { signal }),
             reconnectStrategy: (retries: number, cause: Error) => {
               if (!connected) {
                 if (retries >= 2) {
@@ -330,7 +333,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
         lossReported = false;
       });
       client.on("error", (error: unknown) => {
-        if (connected) reportLoss(error);
+        // A socket the command-timeout watchdog destroyed: its reason says why.
+        const reason =
+          error instanceof Error && error.name === "AbortError" && error.cause instanceof Error ? error.cause : error;
+        if (connected) reportLoss(reason);
       });
       clients.push(client);
       return client;
@@ -345,15 +351,17 @@ export class RedisQueue<T> implements AsyncIterable<T> {
       }
     };
     try {
-      const commands = make("commands");
-      await commands.connect();
+      const commands = new Link(commandMs);
+      commands.attach(make("commands", commands.signal));
+      await commands.client.connect();
       const [{ maxsize, epoch }] = await Promise.all([
         RedisQueue.setUp(commands, name, options),
         RedisQueue.loadScripts(commands),
       ]);
-      const reader = make("reader");
+      const reader = new Link(commandMs);
+      reader.attach(make("reader", reader.signal));
       const subscriber = make("subscriber");
-      await Promise.all([reader.connect(), subscriber.connect()]);
+      await Promise.all([reader.client.connect(), subscriber.connect()]);
       const queue = new RedisQueue<T>(name, maxsize, options, { commands, reader, subscriber }, onError, epoch);
       await queue.start();
       void RedisQueue.checkPersistence(commands, options.onWarning ?? ((m) => console.warn(m)), name);
@@ -370,7 +378,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
 
   /** Creates the stream and group if needed and reconciles maxsize with the meta hash. */
   private static async setUp<T>(
-    commands: Client,
+    commands: Link,
     name: string,
     options: RedisQueueOptions<T>,
   ): Promise<{ maxsize: number; epoch: string }> {
@@ -395,7 +403,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
    * that a restart without persistence loses with the group). Returns the epoch: the first
    * process's, whichever process creates it.
    */
-  private static async ensureGroup(commands: Client, stream: string, meta: string): Promise<string> {
+  private static async ensureGroup(commands: Link, stream: string, meta: string): Promise<string> {
     try {
       await commands.sendCommand(["XGROUP", "CREATE", stream, GROUP, "0", "MKSTREAM"]);
     } catch (error) {
@@ -455,11 +463,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   }
 
   /** Warns when the server's persistence cannot keep what the queue promises (see docs/redis.md). */
-  private static async checkPersistence(
-    commands: Client,
-    warn: (message: string) => void,
-    name: string,
-  ): Promise<void> {
+  private static async checkPersistence(commands: Link, warn: (message: string) => void, name: string): Promise<void> {
     let aof: string | undefined;
     let fsync: string | undefined;
     try {
@@ -842,7 +846,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
       // consumer, in no one's hands) for the visibility timeout.
       this.readerBlocked = true;
       try {
-        reply = await this.reader.sendCommand(args, { timeout: block + this.commandMs });
+        reply = await this.reader.sendCommand(args, { block });
       } finally {
         this.readerBlocked = false;
       }
@@ -1251,7 +1255,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     this.held.clear();
     this.heldBy.clear();
     await bounded(Promise.all([this.release(back, true), this.release(held, false)]));
-    for (const client of [this.subscriber, this.reader, this.commands]) {
+    for (const client of [this.subscriber, this.reader.client, this.commands.client]) {
       await bounded(client.close().catch(() => {}));
       try {
         client.destroy();
@@ -1308,7 +1312,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     return this.scriptsLoading;
   }
 
-  private static loadScripts(commands: Client): Promise<void> {
+  private static loadScripts(commands: Link): Promise<void> {
     return Promise.all(SCRIPTS.map((s) => commands.sendCommand(["SCRIPT", "LOAD", s.source], { asap: true }))).then(
       () => {},
       () => {

@@ -6,8 +6,8 @@
  */
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTask, gather, run, sleep } from "../../src/node.js";
-import { RedisQueue, type RedisQueueOptions } from "../../src/redis/index.js";
+import { createTask, gather, run, sleep, waitFor } from "../../src/node.js";
+import { RedisQueue, RedisQueueError, type RedisQueueOptions } from "../../src/redis/index.js";
 import { ACK } from "../../src/redis/scripts.js";
 import { RedisServer, skipRedis } from "./server.js";
 
@@ -34,6 +34,7 @@ describe.skipIf(skipRedis)("RedisQueue fast paths", () => {
     server = await RedisServer.start();
   });
   afterAll(async () => {
+    server?.resume();
     await Promise.all(opened.map((q) => q.close()));
     await server?.stop();
   });
@@ -175,4 +176,81 @@ describe.skipIf(skipRedis)("RedisQueue fast paths", () => {
     console.log(`${total} items, ${flushes} SCRIPT FLUSH: ${loads} SCRIPT LOAD, ${fullEvals} EVAL`);
     await q.close();
   });
+
+  it("a server paused (SIGSTOP) past the command timeout: the calls in flight fail with RedisQueueError in time; after SIGCONT the queue works on, nothing lost", async () => {
+    const paused = await RedisServer.start({ appendfsync: "always" });
+    const q = await RedisQueue.connect<number>("paused", { url: paused.url, ...quiet, commandTimeout: 0.4 });
+    try {
+      await run(async () => {
+        for (let i = 0; i < 5; i++) await q.put(i);
+        const first = await q.get();
+        expect(first).toBe(0);
+        await q.taskDone();
+        const waiting = createTask(async () => {
+          const got: number[] = [];
+          for (let i = 0; i < 4; i++) {
+            got.push(await q.get());
+            await q.taskDone();
+          }
+          return got;
+        });
+        await sleep(0.2);
+        paused.pause();
+        const failure = (p: PromiseLike<unknown>): Promise<unknown> =>
+          Promise.resolve(p).then(
+            () => null,
+            (e: unknown) => e,
+          );
+        const t0 = performance.now();
+        // A pipeline of puts and a qsize, all in flight to a server that answers nothing.
+        const puts = Array.from({ length: 200 }, (_, i) => failure(q.putNowait(100 + i)));
+        const size = await failure(q.qsize());
+        const elapsed = performance.now() - t0;
+        expect(size).toBeInstanceOf(RedisQueueError);
+        expect((size as Error).message).toMatch(
+          /^RedisQueue "paused" qsize\(\) failed: no answer within the command timeout \(0\.4 s\): the connection is down or the server is overloaded/,
+        );
+        for (const put of await Promise.all(puts)) {
+          expect(put).toBeInstanceOf(RedisQueueError);
+          expect((put as Error).message).toMatch(
+            /put\(\) failed: no answer within the command timeout \(0\.4 s\).*the item may or may not have been stored/,
+          );
+        }
+        // Within the timeout and a little (one watchdog for the connection), not never.
+        expect(elapsed).toBeGreaterThanOrEqual(390);
+        expect(elapsed).toBeLessThan(2000);
+        paused.resume();
+        // The queue works on: new calls are answered, the waiting getter gets the rest.
+        for (;;) {
+          try {
+            await q.put(5);
+            break;
+          } catch {
+            await sleep(0.05);
+          }
+        }
+        const got = await waitFor(waiting, 10);
+        expect(got).toEqual([1, 2, 3, 4]);
+        // Puts whose answer was dropped may have been stored (at least once, never silently
+        // half-done): whatever is left is a subset of what was put, and 5 is there.
+        const left: number[] = [];
+        for (;;) {
+          try {
+            left.push(await q.getNowait());
+            await q.taskDone();
+          } catch {
+            break;
+          }
+        }
+        expect(left).toContain(5);
+        for (const x of left) expect(x === 5 || (x >= 100 && x < 300)).toBe(true);
+        expect(new Set(left).size).toBe(left.length);
+        await waitFor(q.join(), 5);
+      });
+    } finally {
+      paused.resume();
+      await q.close();
+      await paused.stop();
+    }
+  }, 30_000);
 });
