@@ -7,12 +7,15 @@
  *
  * The clients are created with `commandOptions: { timeout: 0 }`. When commands are outstanding
  * and no reply came for the timeout (plus the block time of a blocking read in flight), the
- * watchdog fails them all, each with node-redis's `TimeoutError`:
- * - those not written yet (the connection is down: node-redis queues them offline) are aborted
- *   through the `abortSignal` of their cohort (up to {@link COHORT} commands share one controller);
- * - those written are failed by destroying the socket (through the `signal` that node-redis
- *   passes on to `net.createConnection`): node-redis fails what waits for a reply and reconnects,
- *   and a server that was only stalled answers the next commands on the new connection.
+ * watchdog fails them all at once, each with node-redis's `TimeoutError` (each command has a
+ * promise of the Link's own, settled by the reply or by the watchdog, whichever comes first), and:
+ * - drops those not written yet, so they are never sent: the commands sent while the connection
+ *   is down (node-redis queues them offline) and every read carry the `abortSignal` of one shared
+ *   controller. Other commands carry none (a listener per command is most of its cost): sent on a
+ *   ready connection, they are written within the event-loop turn;
+ * - destroys the socket when it is up (through the `signal` that node-redis passes on to
+ *   `net.createConnection`): node-redis fails what waited for a reply and reconnects, and a server
+ *   that was only stalled answers the next commands on the new connection.
  */
 import { setMaxListeners } from "node:events";
 import type { createClient } from "redis";
@@ -22,20 +25,6 @@ import { TimeoutError as RedisTimeoutError } from "redis";
 export type Client = ReturnType<
   typeof createClient<Record<string, never>, Record<string, never>, Record<string, never>, 2>
 >;
-
-/**
- * Commands sharing one AbortController: few enough that adding a listener (Node walks the
- * signal's listeners) stays cheap, many enough that controllers are rare.
- */
-const COHORT = 64;
-
-interface Cohort {
-  readonly controller: AbortController;
-  sent: number;
-  pending: number;
-  /** The watchdog failed its commands: whatever error they get is the timeout. */
-  tripped: boolean;
-}
 
 /**
  * What `net.Socket` takes as its `signal` option, for every socket node-redis creates on this
@@ -68,17 +57,24 @@ class SocketSignal {
   }
 }
 
+/** A command in flight: settled once, by its reply or by the watchdog. */
+interface Outstanding {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  readonly block: number;
+  settled: boolean;
+}
+
 /** @internal */
 export class Link {
-  private pending = 0;
+  private readonly outstanding = new Set<Outstanding>();
   private blocking = 0;
   private blockMs = 0;
   /** When the last reply came (or the first command went out after a quiet spell). */
   private lastProgress = 0;
   private timer: NodeJS.Timeout | null = null;
-  private cohort: Cohort | null = null;
-  /** Cohorts with commands outstanding. */
-  private readonly live = new Set<Cohort>();
+  /** The signal of the commands that must never be sent once the watchdog failed them. */
+  private abortable: AbortController | null = null;
   private readonly socketSignal = new SocketSignal();
   private clientOf: Client | null = null;
 
@@ -100,53 +96,56 @@ export class Link {
 
   /**
    * Sends a command. `block`: the ms a blocking command may legitimately wait for its answer,
-   * on top of the timeout. `asap`: ahead of the commands not written yet.
+   * on top of the timeout. `read`: a read (it takes entries: it must not be sent after it
+   * failed). `asap`: ahead of the commands not written yet.
    */
-  sendCommand<R = unknown>(args: readonly string[], options?: { block?: number; asap?: boolean }): Promise<R> {
-    let cohort = this.cohort;
-    if (cohort === null || cohort.sent >= COHORT) {
-      const controller = new AbortController();
-      setMaxListeners(COHORT + 1, controller.signal);
-      cohort = { controller, sent: 0, pending: 0, tripped: false };
-      this.cohort = cohort;
-      this.live.add(cohort);
-    }
-    cohort.sent++;
-    cohort.pending++;
-    if (this.pending++ === 0) this.lastProgress = Date.now();
+  sendCommand<R = unknown>(
+    args: readonly string[],
+    options?: { block?: number; read?: boolean; asap?: boolean },
+  ): Promise<R> {
+    const client = this.client;
     const block = options?.block ?? 0;
+    let commandOptions: { abortSignal?: AbortSignal; asap?: boolean } | undefined;
+    if (!client.isReady || block > 0 || options?.read === true) {
+      if (this.abortable === null) {
+        this.abortable = new AbortController();
+        setMaxListeners(0, this.abortable.signal);
+      }
+      commandOptions = { abortSignal: this.abortable.signal };
+    }
+    if (options?.asap === true) commandOptions = { ...commandOptions, asap: true };
+    if (this.outstanding.size === 0) this.lastProgress = Date.now();
     if (block > 0) {
       this.blocking++;
       this.blockMs = block;
     }
-    this.arm();
-    const sent = this.client.sendCommand(args, {
-      abortSignal: cohort.controller.signal,
-      ...(options?.asap === true ? { asap: true } : {}),
-    }) as Promise<R>;
-    const c = cohort;
-    return sent.then(
-      (reply) => {
-        this.settle(c, block);
-        return reply;
-      },
-      (error: unknown) => {
-        this.settle(c, block);
-        if (c.tripped) throw new RedisTimeoutError();
-        throw error;
-      },
-    );
+    return new Promise<R>((resolve, reject) => {
+      const entry: Outstanding = { resolve: resolve as (value: unknown) => void, reject, block, settled: false };
+      this.outstanding.add(entry);
+      this.arm();
+      client.sendCommand(args, commandOptions).then(
+        (reply) => {
+          if (this.settle(entry)) resolve(reply as R);
+        },
+        (error: unknown) => {
+          if (this.settle(entry)) reject(error);
+        },
+      );
+    });
   }
 
   on(event: "ready" | "error" | "end", listener: (...args: unknown[]) => void): void {
     this.client.on(event, listener);
   }
 
-  private settle(cohort: Cohort, block: number): void {
-    this.pending--;
+  /** A reply (or a failure) came: true if the watchdog had not failed the command already. */
+  private settle(entry: Outstanding): boolean {
+    if (entry.settled) return false;
+    entry.settled = true;
+    this.outstanding.delete(entry);
     this.lastProgress = Date.now();
-    if (block > 0) this.blocking--;
-    if (--cohort.pending === 0 && cohort !== this.cohort) this.live.delete(cohort);
+    if (entry.block > 0) this.blocking--;
+    return true;
   }
 
   private allowance(): number {
@@ -162,23 +161,29 @@ export class Link {
 
   private check(): void {
     this.timer = null;
-    if (this.pending === 0) return;
+    if (this.outstanding.size === 0) return;
     if (Date.now() >= this.lastProgress + this.allowance()) this.trip();
     else this.arm();
   }
 
   /** No answer for too long: every command outstanding fails now. */
   private trip(): void {
-    const cohorts = [...this.live];
-    this.live.clear();
-    this.cohort = null;
+    const failed = [...this.outstanding];
+    this.outstanding.clear();
+    this.blocking = 0;
     this.lastProgress = Date.now();
-    for (const cohort of cohorts) cohort.tripped = true;
-    // Those not written yet (queued offline, or behind the written ones)...
-    for (const cohort of cohorts) cohort.controller.abort();
-    // ...and those written, waiting for a reply: a ready connection that answers nothing is dropped.
+    // Those that must not be sent any more are dropped from node-redis's queue...
+    const abortable = this.abortable;
+    this.abortable = null;
+    abortable?.abort();
+    // ...a ready connection that answers nothing is dropped (node-redis reconnects)...
     if (this.clientOf?.isReady === true) {
       this.socketSignal.kill(new Error(`no answer within the command timeout (${this.timeoutMs / 1000} s)`));
+    }
+    // ...and each caller hears of the timeout now, whatever node-redis answers later.
+    for (const entry of failed) {
+      entry.settled = true;
+      entry.reject(new RedisTimeoutError());
     }
   }
 }

@@ -839,7 +839,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     args.push("STREAMS", this.keys.stream, ">");
     let reply: unknown;
     if (block === null) {
-      reply = await this.commands.sendCommand(args);
+      reply = await this.commands.sendCommand(args, { read: true });
     } else {
       // The read is always awaited to its end: a read abandoned while queued offline would be
       // sent on reconnection, and the entries it then took would wait (pending for this
