@@ -22,7 +22,8 @@ import { doneFuture, failedFuture, Parked, ParkingLot, type SignalOptions, signa
 import { currentTask } from "../core/task.js";
 import { describe, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown, RedisQueueError } from "../errors.js";
 import { itemsUntilShutdown } from "../queues/drain.js";
-import { ACK, CLAIM, DEAD_LETTER, HEARTBEAT, PUT, RELEASE, type Script, SHUTDOWN, SIZE } from "./scripts.js";
+import { type Client, Link } from "./link.js";
+import { ACK, CLAIM, DEAD_LETTER, HEARTBEAT, PUT, RELEASE, SCRIPTS, type Script, SHUTDOWN, SIZE } from "./scripts.js";
 
 /** How items become the strings stored in Redis, and back. */
 export interface Codec<T> {
@@ -74,8 +75,10 @@ export interface RedisQueueOptions<T> {
   /** How items are stored. @default JSON ({@link jsonCodec}) */
   readonly codec?: Codec<T>;
   /**
-   * Seconds a Redis command may take before it fails with {@link RedisQueueError} (node-redis 6's
-   * default is 5 s; it is pinned here, and the blocking read is given its block time on top).
+   * Seconds the server may leave this process's commands unanswered before they fail with
+   * {@link RedisQueueError} (the blocking read is given its block time on top). One watchdog per
+   * connection keeps it: when commands are outstanding and no reply came for that long, they all
+   * fail, and a connection that answers nothing is dropped and opened again.
    * @default 5
    */
   readonly commandTimeout?: number;
@@ -101,8 +104,6 @@ const MAX_BLOCK_MS = 1000;
 const PUT_POLL_MS = 200;
 /** How often join() looks when no "drained" wake-up arrives. */
 const JOIN_POLL_MS = 250;
-
-type Client = ReturnType<typeof createClient<Record<string, never>, Record<string, never>, Record<string, never>, 2>>;
 
 interface Entry<T> {
   readonly id: string;
@@ -187,8 +188,8 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   private readonly commandMs: number;
   private readonly blockMs: number;
   private readonly onError: (error: RedisQueueError) => void;
-  private readonly commands: Client;
-  private readonly reader: Client;
+  private readonly commands: Link;
+  private readonly reader: Link;
   private readonly subscriber: Client;
 
   private closed = false;
@@ -215,6 +216,8 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   private heartbeat: NodeJS.Timeout | null = null;
   /** The group's identity, stored in the meta hash: another (or none) after a restart without persistence. */
   private epoch: string;
+  /** The scripts being loaded after a NOSCRIPT; null otherwise. */
+  private scriptsLoading: Promise<void> | null = null;
   /** The group being created again after it vanished; null otherwise. */
   private recreating: Promise<void> | null = null;
 
@@ -222,7 +225,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     name: string,
     maxsize: number,
     options: RedisQueueOptions<T>,
-    clients: { commands: Client; reader: Client; subscriber: Client },
+    clients: { commands: Link; reader: Link; subscriber: Client },
     onError: (error: RedisQueueError) => void,
     epoch: string,
   ) {
@@ -289,7 +292,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
       );
     };
     const clients: Client[] = [];
-    const make = (role: string): Client => {
+    const make = (role: string, signal?: AbortSignal): Client => {
       let connected = false;
       let client: Client;
       try {
@@ -298,9 +301,11 @@ export class RedisQueue<T> implements AsyncIterable<T> {
           RESP: 2,
           name: `awaitress:${name}:${role}`,
           disableClientInfo: true,
-          commandOptions: { timeout: commandMs },
+          // No timer per command: each connection's Link keeps the command timeout (see link.ts).
+          commandOptions: { timeout: 0 },
           socket: {
             connectTimeout: commandMs,
+            ...(signal === undefined ? {} : { signal }),
             reconnectStrategy: (retries: number, cause: Error) => {
               if (!connected) {
                 if (retries >= 2) {
@@ -328,7 +333,10 @@ export class RedisQueue<T> implements AsyncIterable<T> {
         lossReported = false;
       });
       client.on("error", (error: unknown) => {
-        if (connected) reportLoss(error);
+        // A socket the command-timeout watchdog destroyed: its reason says why.
+        const reason =
+          error instanceof Error && error.name === "AbortError" && error.cause instanceof Error ? error.cause : error;
+        if (connected) reportLoss(reason);
       });
       clients.push(client);
       return client;
@@ -343,12 +351,17 @@ export class RedisQueue<T> implements AsyncIterable<T> {
       }
     };
     try {
-      const commands = make("commands");
-      await commands.connect();
-      const { maxsize, epoch } = await RedisQueue.setUp(commands, name, options);
-      const reader = make("reader");
+      const commands = new Link(commandMs);
+      commands.attach(make("commands", commands.signal));
+      await commands.client.connect();
+      const [{ maxsize, epoch }] = await Promise.all([
+        RedisQueue.setUp(commands, name, options),
+        RedisQueue.loadScripts(commands),
+      ]);
+      const reader = new Link(commandMs);
+      reader.attach(make("reader", reader.signal));
       const subscriber = make("subscriber");
-      await Promise.all([reader.connect(), subscriber.connect()]);
+      await Promise.all([reader.client.connect(), subscriber.connect()]);
       const queue = new RedisQueue<T>(name, maxsize, options, { commands, reader, subscriber }, onError, epoch);
       await queue.start();
       void RedisQueue.checkPersistence(commands, options.onWarning ?? ((m) => console.warn(m)), name);
@@ -365,7 +378,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
 
   /** Creates the stream and group if needed and reconciles maxsize with the meta hash. */
   private static async setUp<T>(
-    commands: Client,
+    commands: Link,
     name: string,
     options: RedisQueueOptions<T>,
   ): Promise<{ maxsize: number; epoch: string }> {
@@ -390,7 +403,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
    * that a restart without persistence loses with the group). Returns the epoch: the first
    * process's, whichever process creates it.
    */
-  private static async ensureGroup(commands: Client, stream: string, meta: string): Promise<string> {
+  private static async ensureGroup(commands: Link, stream: string, meta: string): Promise<string> {
     try {
       await commands.sendCommand(["XGROUP", "CREATE", stream, GROUP, "0", "MKSTREAM"]);
     } catch (error) {
@@ -450,11 +463,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   }
 
   /** Warns when the server's persistence cannot keep what the queue promises (see docs/redis.md). */
-  private static async checkPersistence(
-    commands: Client,
-    warn: (message: string) => void,
-    name: string,
-  ): Promise<void> {
+  private static async checkPersistence(commands: Link, warn: (message: string) => void, name: string): Promise<void> {
     let aof: string | undefined;
     let fsync: string | undefined;
     try {
@@ -480,7 +489,18 @@ export class RedisQueue<T> implements AsyncIterable<T> {
 
   private async start(): Promise<void> {
     // Each later "ready" is a reconnection: the server may have restarted without its data.
-    this.commands.on("ready", () => this.checkEpoch());
+    this.commands.on("ready", () => {
+      void this.loadScripts();
+      this.checkEpoch();
+    });
+    // The reader's id, for CLIENT UNBLOCK: asked once per connection, not before every read.
+    const forget = (): void => {
+      this.readerId = null;
+    };
+    this.reader.on("error", forget);
+    this.reader.on("end", forget);
+    this.reader.on("ready", () => this.askReaderId());
+    await this.askReaderId();
     const state = await this.commands.sendCommand<string | null>(["HGET", this.keys.meta, "shutdown"]);
     if (state === "1" || state === "2") this.shutdownState = state === "2" ? 2 : 1;
     await this.subscriber.subscribe(this.keys.channel, (message: string) => {
@@ -733,6 +753,19 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     }
   }
 
+  /** Asks the reader's connection for its id (ahead of any read queued on it). */
+  private askReaderId(): Promise<void> {
+    this.readerId = null;
+    return this.reader.sendCommand<number>(["CLIENT", "ID"], { asap: true }).then(
+      (id) => {
+        this.readerId = id;
+      },
+      () => {
+        // Lost again: the next "ready" asks again.
+      },
+    );
+  }
+
   /** Ends a blocking read now (CLIENT UNBLOCK from the command connection), so the reader looks again. */
   private interruptRead(): void {
     if (!this.readerBlocked || this.readerId === null) return;
@@ -746,6 +779,9 @@ export class RedisQueue<T> implements AsyncIterable<T> {
         await new Promise<void>((resolve) => {
           this.demandWake = resolve;
         });
+        // The first new getter woke us; the others of this turn (a batch of workers that each
+        // finished an item) come in the same macrotask: one read for all of them.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       try {
@@ -803,26 +839,15 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     args.push("STREAMS", this.keys.stream, ">");
     let reply: unknown;
     if (block === null) {
-      reply = await this.commands.sendCommand(args);
+      reply = await this.commands.sendCommand(args, { read: true });
     } else {
-      // The read is always awaited to its end, whatever happens to CLIENT ID: a read abandoned
-      // while queued offline would be sent on reconnection, and the entries it then took would
-      // wait (pending for this consumer, in no one's hands) for the visibility timeout.
-      let reading = true;
-      this.reader.sendCommand<number>(["CLIENT", "ID"]).then(
-        (id) => {
-          if (!reading) return;
-          this.readerId = id;
-          this.readerBlocked = true;
-        },
-        () => {
-          // The read fails too, or succeeds: it is awaited below either way.
-        },
-      );
+      // The read is always awaited to its end: a read abandoned while queued offline would be
+      // sent on reconnection, and the entries it then took would wait (pending for this
+      // consumer, in no one's hands) for the visibility timeout.
+      this.readerBlocked = true;
       try {
-        reply = await this.reader.sendCommand(args, { timeout: block + this.commandMs });
+        reply = await this.reader.sendCommand(args, { block });
       } finally {
-        reading = false;
         this.readerBlocked = false;
       }
     }
@@ -934,7 +959,9 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     this.acking.push({ id, done });
     if (!this.ackScheduled) {
       this.ackScheduled = true;
-      queueMicrotask(() => {
+      // After the macrotask, not the microtask: getters woken by one read all run their
+      // taskDone() in this turn of the event loop, and their acknowledgements go as one script.
+      setImmediate(() => {
         this.flushAcks();
       });
     }
@@ -1228,7 +1255,7 @@ export class RedisQueue<T> implements AsyncIterable<T> {
     this.held.clear();
     this.heldBy.clear();
     await bounded(Promise.all([this.release(back, true), this.release(held, false)]));
-    for (const client of [this.subscriber, this.reader, this.commands]) {
+    for (const client of [this.subscriber, this.reader.client, this.commands.client]) {
       await bounded(client.close().catch(() => {}));
       try {
         client.destroy();
@@ -1262,9 +1289,36 @@ export class RedisQueue<T> implements AsyncIterable<T> {
   private eval(script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
     return this.commands.sendCommand(["EVALSHA", script.sha, ...tail]).catch((error: unknown) => {
+      // NOSCRIPT: the script did not run, so running it again is safe. The server forgot the
+      // scripts (SCRIPT FLUSH, a restart): every call in flight shares one reload, then retries;
+      // should they be forgotten again meanwhile, the retry sends the whole script.
       if (!errorMessage(error).includes("NOSCRIPT")) throw error;
-      return this.commands.sendCommand(["EVAL", script.source, ...tail]);
+      return this.loadScripts().then(() =>
+        this.commands.sendCommand(["EVALSHA", script.sha, ...tail]).catch((again: unknown) => {
+          if (!errorMessage(again).includes("NOSCRIPT")) throw again;
+          return this.commands.sendCommand(["EVAL", script.source, ...tail]);
+        }),
+      );
     });
+  }
+
+  /** Loads every script (one round trip, ahead of commands queued meanwhile); shared while under way. */
+  private loadScripts(): Promise<void> {
+    if (this.scriptsLoading === null) {
+      this.scriptsLoading = RedisQueue.loadScripts(this.commands).finally(() => {
+        this.scriptsLoading = null;
+      });
+    }
+    return this.scriptsLoading;
+  }
+
+  private static loadScripts(commands: Link): Promise<void> {
+    return Promise.all(SCRIPTS.map((s) => commands.sendCommand(["SCRIPT", "LOAD", s.source], { asap: true }))).then(
+      () => {},
+      () => {
+        // Not loaded (the connection dropped, or SCRIPT is forbidden): EVALSHA says so, and EVAL goes on.
+      },
+    );
   }
 
   /** The caller's loop: each operation belongs to the loop that started it (nothing is bound). */

@@ -14,7 +14,11 @@
  */
 import { createHash } from "node:crypto";
 
-/** A Lua script run with EVALSHA, loaded with EVAL when the server does not know it yet. */
+/**
+ * A Lua script run with EVALSHA. The queue loads every script (SCRIPT LOAD) when it connects and
+ * reconnects; a server that forgot them (SCRIPT FLUSH, a restart) answers NOSCRIPT, and the queue
+ * loads them again once and retries.
+ */
 export class Script {
   readonly sha: string;
   constructor(readonly source: string) {
@@ -177,3 +181,6 @@ for i = 3, #ARGV do
 end
 return kept
 `);
+
+/** Every script, loaded together (one round trip) on each connection. */
+export const SCRIPTS: readonly Script[] = [PUT, SIZE, CLAIM, ACK, DEAD_LETTER, RELEASE, SHUTDOWN, HEARTBEAT];

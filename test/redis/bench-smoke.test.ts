@@ -41,9 +41,9 @@ describe.skipIf(skipRedis)("bench/redis.ts (smoke run at tiny sizes)", () => {
         expect(c.awaitress).toHaveLength(1);
         expect(c.bull).toHaveLength(1);
         expect(Number.isFinite(c.ratio)).toBe(true);
-        // The server did the work: at least one command per item on each side.
+        // The server did the work (batched reads and acknowledgements: fewer commands than items).
         for (const work of [...c.awaitressServer, ...c.bullServer]) {
-          expect(Object.values(work.calls).reduce((s, v) => s + v, 0)).toBeGreaterThanOrEqual(1);
+          expect(Object.values(work.calls).reduce((s, v) => s + v, 0)).toBeGreaterThan(0);
         }
       }
     } finally {

@@ -122,9 +122,20 @@ export class RedisServer {
     const child = this.child;
     if (child === null || child.exitCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGCONT"); // a paused server dies at once all the same, but say it plainly
     child.kill("SIGKILL");
     await exited;
     this.child = null;
+  }
+
+  /** SIGSTOP: the server keeps its connections open and answers nothing (a stalled host). */
+  pause(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  /** SIGCONT after {@link pause}: it answers again, the commands that queued up first. */
+  resume(): void {
+    this.child?.kill("SIGCONT");
   }
 
   /** Stops the server and deletes its directory. */
